@@ -1,0 +1,158 @@
+"""The ``assistant`` command: parses, builds the settings once, calls the services, prints.
+
+Exit codes: 0 success; 1 the work ran but something failed (a file that could not be
+ingested, an unknown document id); 2 a usage error (bad option, missing path).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.settings import Settings
+
+app = typer.Typer(
+    help="The policy assistant: ingest health-policy documents and manage the library.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+docs_app = typer.Typer(help="List or remove the documents in the library.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        err.print(f"[red]Invalid ASSISTANT_ settings:[/red]\n{error}")
+        raise typer.Exit(2) from None
+
+
+def _indexer(settings: Settings):
+    # Imported here so that `--help` answers without loading torch and Chroma.
+    from ingest.indexer import Indexer
+
+    return Indexer.from_settings(settings)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(exists=True, help="Files and folders to ingest (folders recursively)."),
+    ],
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Also remove documents that were ingested from these folders "
+            "but whose files are gone.",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add or update documents: .md, .txt, .html, .pdf, .docx.
+
+    Unchanged files are skipped, changed ones replaced, identical copies recognised.
+    Exits 1 if any file failed (each is named with its reason); the others still go in.
+    """
+    from ingest.indexer import IngestLocked
+
+    settings = _settings()
+    show_bar = not as_json and err.is_terminal
+    with Progress(
+        TextColumn("[bold]Ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        disable=not show_bar,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+        try:
+            report = _indexer(settings).ingest(
+                paths,
+                prune=prune,
+                on_start=lambda total: progress.update(task, total=total),
+                on_file=lambda result: progress.update(
+                    task, advance=1, description=Path(result.path).name
+                ),
+            )
+        except IngestLocked as error:
+            err.print(f"[red]Cannot ingest now:[/red] {error}")
+            raise typer.Exit(1) from None
+
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for result in report.files:
+            if result.status in ("failed", "duplicate", "removed"):
+                colour = "red" if result.status == "failed" else "yellow"
+                out.print(f"[{colour}]{result.status}[/{colour}] {result.path}: {result.reason}")
+        counts = ", ".join(f"{n} {status}" for status, n in report.counts.items())
+        out.print(f"Done: {counts}.")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@docs_app.command("list")
+def docs_list(as_json: JsonFlag = False) -> None:
+    """Show every document in the library, with its id, title, author and chunk count."""
+    from ingest.catalog import Catalog
+
+    settings = _settings()
+    records = Catalog(settings.records_db_url).all() if settings.data_dir.exists() else []
+    if as_json:
+        print(json.dumps([r.summary() for r in records], indent=2, ensure_ascii=False))
+        return
+    if not records:
+        out.print("The library is empty. Add documents with: assistant ingest PATH")
+        return
+    table = Table("id", "title", "author", "chunks", "ingested", "source")
+    table.columns[0].no_wrap = True
+    for r in records:
+        table.add_row(r.doc_id, r.title, r.author, str(r.chunks), r.ingested_at, r.source)
+    out.print(table)
+
+
+@docs_app.command("remove")
+def docs_remove(
+    doc_id: Annotated[str, typer.Argument(metavar="ID", help="The id shown by `docs list`.")],
+) -> None:
+    """Remove a document: its passages, vectors and records are all deleted."""
+    from ingest.indexer import IngestLocked
+
+    settings = _settings()
+    try:
+        removed = _indexer(settings).remove(doc_id)
+    except IngestLocked as error:
+        err.print(f"[red]Cannot remove now:[/red] {error}")
+        raise typer.Exit(1) from None
+    if removed is None:
+        err.print(f"[red]No document with id '{doc_id}'.[/red] See the ids with: assistant docs list")
+        raise typer.Exit(1)
+    out.print(f"Removed '{removed.doc_id}' ({removed.title}, {removed.chunks} chunks).")
+
+
+def main() -> None:
+    app(prog_name="assistant")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Opens the vector store: the only module that knows how Chroma is reached.
+
+Chroma is always handed our own embedding function (through LangChain's ``Chroma``,
+which embeds before writing and querying), so Chroma's default embedding function,
+which downloads a model on first use, is never called. Telemetry is off.
+
+Example:
+    >>> from assistant.settings import Settings
+    >>> from assistant.store import open_vector_store
+    >>> store = open_vector_store(Settings(data_dir="/tmp/x"))  # doctest: +SKIP
+    >>> store.similarity_search("London", k=2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+# Set before sentence-transformers / huggingface_hub are imported anywhere below.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb  # noqa: E402
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+from langchain_chroma import Chroma  # noqa: E402
+from langchain_core.embeddings import Embeddings  # noqa: E402
+from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
+
+from assistant.settings import Settings  # noqa: E402
+
+
+@lru_cache(maxsize=4)
+def _load_model(model_path: str, batch_size: int) -> HuggingFaceEmbeddings:
+    from transformers.utils import logging as transformers_logging
+
+    # Its per-tensor loading bar is noise in CLI output and logs.
+    transformers_logging.disable_progress_bar()
+    return HuggingFaceEmbeddings(
+        model_name=model_path,
+        model_kwargs={"device": "cpu", "local_files_only": True},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+    )
+
+
+class LocalEmbeddings(Embeddings):
+    """A sentence-transformers model loaded from a local folder on first use.
+
+    Lazy so that commands that end up embedding nothing (an unchanged re-ingest, a
+    listing) don't pay the model's load time; one model is shared per process.
+    """
+
+    def __init__(self, model_path: Path, batch_size: int) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> HuggingFaceEmbeddings:
+        return _load_model(str(self.model_path), self.batch_size)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.embed_query(text)
+
+
+def load_embeddings(settings: Settings) -> LocalEmbeddings:
+    """The embedding model named by the settings (the bundled one by default)."""
+    return LocalEmbeddings(settings.resolved_embedding_model_path(), settings.embedding_batch_size)
+
+
+def open_vector_store(settings: Settings, embeddings: Embeddings | None = None) -> Chroma:
+    """The collection of chunks, persisted under ``settings.chroma_dir``."""
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_dir),
+        settings=ChromaSettings(anonymized_telemetry=False),
+    )
+    return Chroma(
+        collection_name=settings.collection,
+        embedding_function=embeddings or load_embeddings(settings),
+        client=client,
+        collection_metadata={"hnsw:space": "cosine"},
+    )

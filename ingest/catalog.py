@@ -1,0 +1,101 @@
+"""The document catalog: one row per ingested document, in the ingestion records database.
+
+It holds what a reader and a citation need about a whole document (title, author, the
+exact text that chunk offsets point into) and what ingestion needs to skip unchanged
+files without reading them twice (the file's sha256 and the splitter's fingerprint).
+A row is written only after the document's chunks are in the vector store, so a row
+always means "fully ingested".
+
+Example:
+    >>> from ingest.catalog import Catalog
+    >>> catalog = Catalog("sqlite://")
+    >>> catalog.all()
+    []
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, select
+
+_metadata = MetaData()
+_documents = Table(
+    "assistant_documents",
+    _metadata,
+    Column("doc_id", String, primary_key=True),
+    Column("source", String, nullable=False, unique=True, index=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("title", String, nullable=False),
+    Column("author", String, nullable=False),
+    Column("column", String, nullable=False, default=""),
+    Column("format", String, nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("splitter", String, nullable=False),
+    Column("ingested_at", String, nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the catalog knows about one document."""
+
+    doc_id: str
+    source: str
+    sha256: str
+    title: str
+    author: str
+    column: str
+    format: str
+    chunks: int
+    splitter: str
+    ingested_at: str
+    text: str
+
+    def summary(self) -> dict:
+        """The public listing shape (``docs list --json``), without the full text."""
+        data = {"id": self.doc_id, **asdict(self), "chars": len(self.text)}
+        for internal in ("doc_id", "text", "splitter"):
+            data.pop(internal)
+        return data
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Catalog:
+    """Reads and writes document rows in a SQL database (SQLite by default)."""
+
+    def __init__(self, db_url: str) -> None:
+        self._engine = create_engine(db_url)
+        _metadata.create_all(self._engine)
+
+    def _rows(self, query) -> Iterator[DocumentRecord]:
+        with self._engine.connect() as connection:
+            for row in connection.execute(query):
+                yield DocumentRecord(**row._mapping)
+
+    def all(self) -> list[DocumentRecord]:
+        return list(self._rows(select(_documents).order_by(_documents.c.doc_id)))
+
+    def get(self, doc_id: str) -> DocumentRecord | None:
+        return next(self._rows(select(_documents).where(_documents.c.doc_id == doc_id)), None)
+
+    def by_source(self, source: str) -> DocumentRecord | None:
+        return next(self._rows(select(_documents).where(_documents.c.source == source)), None)
+
+    def by_sha256(self, sha256: str) -> DocumentRecord | None:
+        return next(self._rows(select(_documents).where(_documents.c.sha256 == sha256)), None)
+
+    def put(self, record: DocumentRecord) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(_documents.delete().where(_documents.c.doc_id == record.doc_id))
+            connection.execute(_documents.insert().values(**asdict(record)))
+
+    def delete(self, doc_id: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(_documents.delete().where(_documents.c.doc_id == doc_id))

@@ -1,0 +1,269 @@
+"""Chunks → vector store, idempotently, through LangChain's indexing API.
+
+Each document is indexed with its own ``index(..., cleanup="scoped_full",
+source_id_key="doc_id")`` call, so:
+
+- chunk ids are hashes of content and metadata: re-ingesting an unchanged file writes
+  nothing, and a write repeated after a crash overwrites instead of duplicating;
+- a changed file's chunks that no longer exist are deleted once its new ones are in;
+- removing a document deletes its vectors and records, then nothing of it is left.
+
+Files whose bytes and splitter settings match the catalog are skipped before loading.
+
+Example:
+    >>> from assistant.settings import Settings
+    >>> from ingest.indexer import Indexer
+    >>> indexer = Indexer.from_settings(Settings(data_dir="/tmp/store"))  # doctest: +SKIP
+    >>> indexer.ingest([Path("documents")]).counts  # doctest: +SKIP
+    {'added': 2, 'updated': 0, 'unchanged': 0, 'duplicate': 0, 'failed': 0, 'removed': 0}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock, Timeout
+from langchain_classic.indexes import SQLRecordManager
+from langchain_core.indexing import index
+from langchain_core.vectorstores import VectorStore
+
+from assistant.settings import Settings
+from ingest.catalog import Catalog, DocumentRecord, now_iso
+from ingest.loaders import FileLoader, LoadError, sha256_of
+from ingest.splitting import ChunkSplitter
+
+Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "duplicate", "failed", "removed")
+# Metadata every chunk carries into the store; citations and filters rely on these keys.
+CHUNK_METADATA_KEYS = ("doc_id", "title", "author", "source", "start", "end", "chunk", "sha256")
+# Enough texts per write to keep the embedding model's batches full.
+_INDEX_BATCH = 256
+
+
+class IngestLocked(RuntimeError):
+    """Another process holds the data dir's ingestion lock."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file (or one removed document)."""
+
+    path: str
+    status: Status
+    doc_id: str | None = None
+    chunks: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.files if f.status == s) for s in STATUSES}
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def as_dict(self) -> dict:
+        return {**self.counts, "files": [asdict(f) for f in self.files]}
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """The files named, plus every non-hidden file under the folders named, in order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        else:
+            found.append(path)
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "document"
+
+
+class Indexer:
+    """Ingests files into the vector store and keeps the catalog and records in step."""
+
+    def __init__(
+        self,
+        vector_store: VectorStore,
+        record_manager: SQLRecordManager,
+        catalog: Catalog,
+        loader: FileLoader,
+        splitter: ChunkSplitter,
+        lock_path: Path,
+        lock_timeout_s: float = 600.0,
+    ) -> None:
+        self.vector_store = vector_store
+        self.record_manager = record_manager
+        self.catalog = catalog
+        self.loader = loader
+        self.splitter = splitter
+        self._lock = FileLock(str(lock_path))
+        self._lock_timeout_s = lock_timeout_s
+
+    @classmethod
+    def from_settings(cls, settings: Settings, vector_store: VectorStore | None = None) -> Indexer:
+        from assistant.store import open_vector_store
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        record_manager = SQLRecordManager(
+            namespace=f"chroma/{settings.collection}", db_url=settings.records_db_url
+        )
+        record_manager.create_schema()
+        return cls(
+            vector_store=vector_store or open_vector_store(settings),
+            record_manager=record_manager,
+            catalog=Catalog(settings.records_db_url),
+            loader=FileLoader(settings.max_file_bytes, settings.max_pdf_pages),
+            splitter=ChunkSplitter(settings.chunk_size, settings.chunk_overlap),
+            lock_path=settings.lock_path,
+            lock_timeout_s=settings.lock_timeout_s,
+        )
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Holds the data dir's lock so that two writers never interleave."""
+        try:
+            with self._lock.acquire(timeout=self._lock_timeout_s):
+                yield
+        except Timeout:
+            raise IngestLocked(
+                f"another ingest holds {self._lock.lock_file}; waited {self._lock_timeout_s:.0f} s. "
+                "Let it finish, or raise ASSISTANT_LOCK_TIMEOUT_S."
+            ) from None
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        prune: bool = False,
+        on_file: Callable[[FileResult], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Ingests files and folders; with ``prune``, forgets documents whose files under
+        the named folders are gone. ``on_start`` gets the file count, ``on_file`` each result."""
+        paths = list(paths)
+        report = IngestReport()
+        with self.locked():
+            if prune:
+                report.files.extend(self._prune(paths))
+            files = discover(paths)
+            if on_start:
+                on_start(len(files))
+            for path in files:
+                result = self._ingest_file(path)
+                report.files.append(result)
+                if on_file:
+                    on_file(result)
+        return report
+
+    def remove(self, doc_id: str) -> DocumentRecord | None:
+        """Deletes a document's vectors, records and catalog row; ``None`` if unknown."""
+        with self.locked():
+            record = self.catalog.get(doc_id)
+            if record is None:
+                return None
+            # Catalog first: an interrupted removal leaves orphan vectors (found by a check),
+            # never a listed document whose passages are missing.
+            self.catalog.delete(doc_id)
+            self._delete_chunks(doc_id)
+            return record
+
+    def _delete_chunks(self, doc_id: str) -> None:
+        while keys := self.record_manager.list_keys(group_ids=[doc_id], limit=1000):
+            self.vector_store.delete(keys)
+            self.record_manager.delete_keys(keys)
+
+    def _prune(self, paths: list[Path]) -> list[FileResult]:
+        folders = [p.resolve() for p in paths if p.is_dir()]
+        results = []
+        for record in self.catalog.all():
+            source = Path(record.source)
+            if any(source.is_relative_to(f) for f in folders) and not source.exists():
+                self.catalog.delete(record.doc_id)
+                self._delete_chunks(record.doc_id)
+                results.append(
+                    FileResult(record.source, "removed", record.doc_id, 0, "file no longer exists")
+                )
+        return results
+
+    def _new_doc_id(self, path: Path) -> str:
+        doc_id = _slug(path.stem)
+        if self.catalog.get(doc_id) is not None:
+            # Same name in another folder: keep both, told apart by where they live.
+            doc_id += "-" + hashlib.sha1(str(path).encode()).hexdigest()[:6]
+        return doc_id
+
+    def _ingest_file(self, path: Path) -> FileResult:
+        source = str(path)
+        try:
+            data = self.loader.read(path)
+        except LoadError as error:
+            return FileResult(source, "failed", reason=str(error))
+        sha256 = sha256_of(data)
+        existing = self.catalog.by_source(source)
+        if existing and existing.sha256 == sha256 and existing.splitter == self.splitter.fingerprint:
+            return FileResult(source, "unchanged", existing.doc_id, existing.chunks)
+        twin = self.catalog.by_sha256(sha256)
+        if twin and twin.source != source:
+            return FileResult(
+                source,
+                "duplicate",
+                twin.doc_id,
+                twin.chunks,
+                f"same content as document '{twin.doc_id}' ({twin.source}); not stored twice",
+            )
+        try:
+            document = self.loader.parse(path, data)
+        except LoadError as error:
+            return FileResult(source, "failed", reason=str(error))
+
+        doc_id = existing.doc_id if existing else self._new_doc_id(path)
+        document.metadata["doc_id"] = doc_id
+        chunks = self.splitter.split(document)
+        for chunk in chunks:
+            chunk.metadata = {k: chunk.metadata[k] for k in CHUNK_METADATA_KEYS}
+        index(
+            chunks,
+            self.record_manager,
+            self.vector_store,
+            cleanup="scoped_full",
+            source_id_key="doc_id",
+            key_encoder="sha256",
+            batch_size=_INDEX_BATCH,
+        )
+        meta = document.metadata
+        self.catalog.put(
+            DocumentRecord(
+                doc_id=doc_id,
+                source=source,
+                sha256=meta["sha256"],
+                title=meta["title"],
+                author=meta["author"],
+                column=str(meta.get("column", "")),
+                format=meta["format"],
+                chunks=len(chunks),
+                splitter=self.splitter.fingerprint,
+                ingested_at=now_iso(),
+                text=document.page_content,
+            )
+        )
+        return FileResult(source, "updated" if existing else "added", doc_id, len(chunks))
