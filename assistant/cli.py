@@ -28,8 +28,9 @@ app = typer.Typer(
 docs_app = typer.Typer(help="List or remove the documents in the library.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
-out = Console()
-err = Console(stderr=True)
+# One line per message even when piped: scripts grep for file names.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
 

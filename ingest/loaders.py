@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -30,6 +31,10 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 # A DOCX expands to many times its size; past this ratio it is treated as a zip bomb.
 _MAX_DOCX_EXPANSION = 100
+
+
+# pypdf logs every repair it attempts; the one-line reason below is what a user needs.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 class LoadError(Exception):

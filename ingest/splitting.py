@@ -43,15 +43,12 @@ class ChunkSplitter:
     def split(self, document: Document) -> list[Document]:
         text = document.page_content
         chunks = self._splitter.split_documents([document])
-        previous_start = 0
         for number, chunk in enumerate(chunks):
             start = chunk.metadata.pop("start_index")
-            if start < 0 or text[start : start + len(chunk.page_content)] != chunk.page_content:
-                # The splitter's own search can miss after heavy overlap; search again from
-                # the previous chunk, which is always before this one.
-                start = text.find(chunk.page_content, previous_start)
-            if start < 0:
+            end = start + len(chunk.page_content)
+            # Citations rest on this; LangChain's search gives it, but a silent miss would
+            # put a wrong passage in front of a reader, so it is checked, not assumed.
+            if start < 0 or text[start:end] != chunk.page_content:
                 raise ValueError(f"chunk {number} of {document.metadata.get('source')} not found")
-            chunk.metadata.update(start=start, end=start + len(chunk.page_content), chunk=number)
-            previous_start = start
+            chunk.metadata.update(start=start, end=end, chunk=number)
         return chunks

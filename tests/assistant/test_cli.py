@@ -1,0 +1,102 @@
+"""The `assistant` command as scripts use it: exit codes and JSON shapes are contracts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DOCUMENTS_DIR
+
+ASSISTANT = Path(sys.executable).with_name("assistant")
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(ASSISTANT), *args], capture_output=True, text=True, env=env, timeout=300
+        )
+
+    return run
+
+
+def _listing(run) -> list[dict]:
+    result = run("docs", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_ingest_twice_gives_the_same_documents_and_chunk_counts(run):
+    first = run("ingest", str(DOCUMENTS_DIR))
+    assert first.returncode == 0, first.stderr
+    listing = _listing(run)
+    second = run("ingest", str(DOCUMENTS_DIR), "--json")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["unchanged"] == 2
+    assert _listing(run) == listing
+    assert {d["author"] for d in listing} == {"Dave West", "Ben Clover"}
+    for document in listing:
+        assert {"id", "title", "author", "source", "chunks", "sha256"} <= set(document)
+        assert document["chunks"] > 0
+
+
+def test_a_corrupt_pdf_fails_by_name_while_the_note_beside_it_goes_in(run, tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "board-paper.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Cat")
+    (folder / "note.md").write_text("---\ntitle: Meeting note\n---\nThe ICS met in Barnet.\n")
+    result = run("ingest", str(folder))
+    assert result.returncode == 1
+    assert "board-paper.pdf" in result.stdout and "not a readable PDF" in result.stdout
+    assert [d["title"] for d in _listing(run)] == ["Meeting note"]
+
+    as_json = run("ingest", str(folder), "--json")
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert (report["failed"], report["unchanged"]) == (1, 1)
+    failed = [f for f in report["files"] if f["status"] == "failed"]
+    assert failed[0]["path"].endswith("board-paper.pdf") and failed[0]["reason"]
+
+
+def test_docs_remove_deletes_and_an_unknown_id_exits_1(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    removed = run("docs", "remove", "clover-london-health-devolution")
+    assert removed.returncode == 0, removed.stderr
+    assert [d["id"] for d in _listing(run)] == ["west-london-strategic-nhs-function"]
+    unknown = run("docs", "remove", "no-such-document")
+    assert unknown.returncode == 1
+    assert "No document with id 'no-such-document'" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("ingest",), ("ingest", "/no/such/path"), ("ingest", "--bogus", "x"), ("docs", "frobnicate")],
+)
+def test_usage_errors_exit_2(run, args):
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip()
+
+
+def test_invalid_settings_exit_2_with_the_reason(run, tmp_path):
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path), "ASSISTANT_CHUNK_SIZE": "50"}
+    result = subprocess.run(
+        [str(ASSISTANT), "docs", "list"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 2
+    assert "chunk_size" in result.stderr
+
+
+def test_help_explains_every_command(run):
+    for args in [(), ("ingest",), ("docs",), ("docs", "list"), ("docs", "remove")]:
+        result = run(*args, "--help")
+        assert result.returncode == 0
+        assert "Usage" in result.stdout
+    assert "--prune" in run("ingest", "--help").stdout

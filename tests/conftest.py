@@ -1,0 +1,115 @@
+"""Fixtures shared by the test tree: a fresh data dir per test, real Chroma, the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from assistant.settings import REPO_ROOT, Settings  # noqa: E402
+
+DOCUMENTS_DIR = REPO_ROOT / "documents"
+SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture
+def indexer(settings: Settings):
+    from ingest.indexer import Indexer
+
+    return Indexer.from_settings(settings)
+
+
+class Files:
+    """Writes test files of every supported kind, good and bad, into one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def text(self, name: str, content: str) -> Path:
+        path = self.folder / name
+        path.write_text(content, encoding="utf-8")
+        return path
+
+    def raw(self, name: str, content: bytes) -> Path:
+        path = self.folder / name
+        path.write_bytes(content)
+        return path
+
+    def pdf(self, name: str, paragraphs: list[str], title: str = "", author: str = "") -> Path:
+        from fpdf import FPDF
+
+        pdf = FPDF()
+        pdf.set_title(title)
+        pdf.set_author(author)
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 6, paragraph)
+            pdf.ln(4)
+        path = self.folder / name
+        pdf.output(str(path))
+        return path
+
+    def encrypted_pdf(self, name: str) -> Path:
+        from pypdf import PdfReader, PdfWriter
+
+        plain = self.pdf("plain-" + name, ["A secret paragraph about trusts."])
+        writer = PdfWriter()
+        for page in PdfReader(plain).pages:
+            writer.add_page(page)
+        writer.encrypt(user_password="s3cret", owner_password="owner")
+        path = self.folder / name
+        with path.open("wb") as handle:
+            writer.write(handle)
+        plain.unlink()
+        return path
+
+    def docx(self, name: str, paragraphs: list[str], title: str = "", author: str = "") -> Path:
+        import docx
+
+        document = docx.Document()
+        document.core_properties.title = title
+        document.core_properties.author = author
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+        path = self.folder / name
+        document.save(str(path))
+        return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Files:
+    return Files(tmp_path / "files")
+
+
+def store_snapshot(indexer) -> dict:
+    """Everything the store holds, to compare before and after an operation."""
+    collection = indexer.vector_store.get(include=["documents", "metadatas"])
+    chunks = sorted(
+        zip(
+            collection["ids"],
+            collection["documents"],
+            (json.dumps(m, sort_keys=True) for m in collection["metadatas"]),
+        )
+    )
+    # updated_at is refreshed by every pass through the indexing API, even one that
+    # re-embeds nothing, so an unchanged snapshot means nothing was written at all.
+    with indexer.record_manager.engine.connect() as connection:
+        records = sorted(
+            connection.execute(text("SELECT key, group_id, updated_at FROM upsertion_record"))
+        )
+    catalog = [(r.doc_id, r.sha256, r.chunks, r.ingested_at, r.text) for r in indexer.catalog.all()]
+    return {"chunks": chunks, "records": records, "catalog": catalog}
