@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ingest.loaders import FileLoader
 from tests.conftest import DOCUMENTS_DIR, SEEDS_DIR
+
+# The seeds live in ../shared/, beside the checkout. CI always has it; a bare clone may not.
+needs_seeds = pytest.mark.skipif(
+    not SEEDS_DIR.is_dir() and not os.environ.get("CI"),
+    reason=f"the seed texts are not at {SEEDS_DIR}",
+)
 
 EXPECTED = {
     "000_e3471747ebae853a.txt": "Dave West",
@@ -23,12 +31,14 @@ def test_every_seed_has_a_document():
     assert sorted(_by_seed()) == sorted(EXPECTED)
 
 
+@needs_seeds
 @pytest.mark.parametrize("seed", sorted(EXPECTED))
 def test_body_is_the_seed_text_verbatim(seed):
     doc = _by_seed()[seed]
     assert doc.page_content == (SEEDS_DIR / seed).read_text(encoding="utf-8")
 
 
+@needs_seeds
 @pytest.mark.parametrize("seed", sorted(EXPECTED))
 def test_metadata_says_only_what_the_text_supports(seed):
     meta = _by_seed()[seed].metadata
