@@ -20,7 +20,8 @@ from rich.table import Table
 from assistant.settings import Settings
 
 app = typer.Typer(
-    help="The policy assistant: ingest health-policy documents and manage the library.",
+    help="The policy assistant: answers questions about health-policy documents with "
+    "citations, and manages the document library.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -149,6 +150,73 @@ def docs_remove(
         err.print(f"[red]No document with id '{doc_id}'.[/red] See the ids with: assistant docs list")
         raise typer.Exit(1)
     out.print(f"Removed '{removed.doc_id}' ({removed.title}, {removed.chunks} chunks).")
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str, typer.Argument(help="The question, in quotes; `-` reads it from standard input.")
+    ],
+    as_json: JsonFlag = False,
+    generator: Annotated[
+        str | None,
+        typer.Option(
+            "--generator", "-g",
+            help="llm: the language model (default; the embedded one unless ASSISTANT_LLM_URL "
+            "is set). extractive: quote the documents, no model.",
+        ),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, max=50, help="Passages to retrieve.")
+    ] = None,
+) -> None:
+    """Answer a question from the documents, with numbered citations, or say they don't cover it.
+
+    Plain mode streams the answer, then lists each cited passage. Exits 2 for an empty or
+    over-long question.
+    """
+    from assistant.answering.chain import GENERATORS, DoneEvent, QuestionError, TokenEvent, build_chain
+
+    if generator is not None and generator not in GENERATORS:
+        err.print(f"[red]Unknown generator '{generator}'.[/red] Choose one of: {', '.join(GENERATORS)}.")
+        raise typer.Exit(2)
+    if question == "-":
+        question = sys.stdin.read()
+    settings = _settings()
+    chain = build_chain(settings)
+    try:
+        if as_json:
+            print(json.dumps(chain.answer(question, generator=generator, k=k).to_dict(),
+                             indent=2, ensure_ascii=False))
+            return
+        for event in chain.stream(question, generator=generator, k=k):
+            if isinstance(event, TokenEvent):
+                out.print(event.text, end="", markup=False, highlight=False)
+            elif isinstance(event, DoneEvent):
+                _print_answer_footer(event.answer)
+    except QuestionError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _print_answer_footer(answer) -> None:
+    out.print()
+    if answer.fallback:
+        err.print(f"[yellow]Note:[/yellow] {answer.fallback}.")
+    if answer.refused:
+        return
+    checked = answer.verification
+    if not checked.get("passed", True):
+        problems = len(checked["unresolved_markers"]) + len(checked["unsupported"])
+        err.print(f"[yellow]Citation check:[/yellow] {problems} marker(s) removed, "
+                  f"{len(checked['uncited_sentences'])} sentence(s) without a source.")
+    out.print("\n[bold]Sources[/bold]")
+    for citation in answer.citations:
+        by = f", {citation.author}" if citation.author else ""
+        out.print(f"[{citation.marker}] [bold]{citation.title}[/bold]{by} "
+                  f"(characters {citation.start}–{citation.end} of {citation.doc_id})",
+                  highlight=False, markup=True)
+        out.print(f"    “{citation.text}”", markup=False, highlight=False)
 
 
 def main() -> None:

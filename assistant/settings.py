@@ -14,8 +14,9 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,47 @@ class Settings(BaseSettings):
         ge=0,
         description="How long an ingest waits for another one on the same data dir.",
     )
+
+    # Retrieval: dense + BM25, fused by reciprocal rank fusion (tuned on evals/gold.jsonl).
+    glossary_path: Path = Field(
+        default=Path(__file__).with_name("glossary.toml"),
+        description="Acronyms expanded on the query side.",
+    )
+    top_k: int = Field(default=6, ge=1, le=50, description="Passages handed to answering.")
+    dense_k: int = Field(default=20, ge=1, description="Candidates from the vector search.")
+    keyword_k: int = Field(default=20, ge=1, description="Candidates from BM25.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(default=1.0, ge=0)
+    keyword_weight: float = Field(default=1.0, ge=0)
+
+    # Answering: evidence, refusal, citation checks (tuned on evals/gold.jsonl).
+    generator: Literal["llm", "extractive"] = Field(
+        default="llm", description="Default generator: the language model, or quoting."
+    )
+    max_question_chars: int = Field(default=2000, ge=10)
+    evidence_hits: int = Field(default=4, ge=1, description="Best sentences kept as evidence.")
+    evidence_window: int = Field(default=1, ge=0, description="Neighbour sentences kept.")
+    evidence_max_chars: int = Field(default=1500, ge=200, description="Evidence budget.")
+    lexical_weight: float = Field(default=0.3, ge=0, description="Term overlap's share.")
+    refusal_min_score: float = Field(
+        default=0.35, description="Below this best-sentence score the question is refused."
+    )
+    min_support: float = Field(
+        default=0.5, ge=0, le=1, description="Share of a claim's words its source must hold."
+    )
+    extractive_sentences: int = Field(default=2, ge=1)
+    extractive_margin: float = Field(default=0.1, ge=0)
+
+    # The language model: the embedded llama.cpp server unless ASSISTANT_LLM_URL is set.
+    llm_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL, e.g. http://host:8000/v1."
+    )
+    llm_model: str = Field(default="local", description="Model name sent to that server.")
+    llm_api_key: SecretStr = Field(default=SecretStr("not-needed"))
+    llm_max_tokens: int = Field(default=200, ge=16)
+    llm_timeout_s: float = Field(default=180.0, gt=0)
+    llm_threads: int | None = Field(default=None, ge=1, description="Default: all cores.")
+    llm_context_tokens: int = Field(default=4096, ge=512)
 
     @model_validator(mode="after")
     def _overlap_smaller_than_chunk(self) -> Settings:

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -90,6 +91,13 @@ class Catalog:
 
     def by_sha256(self, sha256: str) -> DocumentRecord | None:
         return next(self._rows(select(_documents).where(_documents.c.sha256 == sha256)), None)
+
+    def version(self) -> str:
+        """Changes whenever any document is added, changed or removed."""
+        query = select(_documents.c.doc_id, _documents.c.sha256, _documents.c.splitter)
+        with self._engine.connect() as connection:
+            rows = sorted(tuple(row) for row in connection.execute(query))
+        return hashlib.sha256(repr(rows).encode()).hexdigest()
 
     def put(self, record: DocumentRecord) -> None:
         with self._engine.begin() as connection:

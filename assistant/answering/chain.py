@@ -1,0 +1,290 @@
+"""The one answering chain behind the CLI, the chat and the evals.
+
+``answer(question, history)`` → :class:`Answer`; ``stream(...)`` yields the same work as
+events — the sources first, then the answer's text as it grows, then the checked answer.
+
+Steps: clean and bound the question → rewrite a follow-up into a standalone question →
+retrieve (dense + BM25, fused) → pick compact evidence → refuse if the documents can't
+answer → generate (language model, or extractive quoting) → verify every citation.
+
+Example:
+    >>> chain = build_chain(Settings())  # doctest: +SKIP
+    >>> chain.answer("Who is NHS England's interim London director?", generator="extractive").answer  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify
+from assistant.answering.evidence import Evidence, EvidenceSelector, ScoredUnit
+from assistant.answering.extractive import ExtractiveGenerator
+from assistant.answering.llm import REFUSAL, LLMGenerator, build_chat_model
+from assistant.answering.refusal import RefusalPolicy
+from assistant.retrieval import HybridRetriever
+from assistant.settings import Settings
+
+GENERATORS = ("llm", "extractive")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FOLLOW_UP = re.compile(
+    r"\b(he|she|it|they|them|his|her|hers|its|their|theirs|this|that|these|those|there|then|"
+    r"him|the same|the other|which one)\b|^(and|but|so|also|why|how about|what about)\b",
+    re.IGNORECASE,
+)
+_LLM_REFUSAL = re.compile(
+    r"(do(es)?n['’]?t|do(es)? not|cannot|can['’]t) (cover|answer|mention|say|contain|provide|"
+    r"state|specify)|not (covered|mentioned|stated|specified)|no information",
+    re.IGNORECASE,
+)
+
+
+class QuestionError(ValueError):
+    """A question that can't be asked as it is; the message says what to do instead."""
+
+
+class Generator(Protocol):
+    name: str
+
+    def generate(
+        self, question: str, evidence: list[Evidence], units: list[ScoredUnit]
+    ) -> Iterator[str]: ...
+
+
+@dataclass
+class Answer:
+    """The chain's result; ``to_dict()`` is the ``ask --json`` shape."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    generator: str
+    verification: dict
+    timings: dict
+    standalone_question: str = ""
+    refusal_reason: str | None = None
+    fallback: str | None = None
+    evidence: list[Evidence] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("evidence")
+        data["sources"] = [
+            {k: v for k, v in asdict(e).items() if k != "hits"} for e in self.evidence
+        ]
+        return data
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    evidence: list[Evidence]
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    answer: Answer
+
+
+Event = SourcesEvent | TokenEvent | DoneEvent
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question without control characters; raises :class:`QuestionError` if unusable."""
+    cleaned = _CONTROL.sub(" ", question or "").strip()
+    if not cleaned:
+        raise QuestionError("The question is empty. Type a question about the documents.")
+    if len(cleaned) > max_chars:
+        raise QuestionError(
+            f"The question is {len(cleaned):,} characters long; the limit is {max_chars:,}. "
+            "Ask a shorter question (paste a passage into the library instead of the question)."
+        )
+    return cleaned
+
+
+def history_pairs(history: Sequence) -> list[tuple[str, str]]:
+    """(role, text) pairs from Gradio-style message dicts or (role, text) tuples."""
+    pairs = []
+    for turn in history or []:
+        role, content = (turn["role"], turn["content"]) if isinstance(turn, dict) else turn
+        if isinstance(content, str) and content.strip():
+            pairs.append((str(role), content))
+    return pairs
+
+
+def ms_since(start: float) -> int:
+    return round((time.perf_counter() - start) * 1000)
+
+
+class AnswerChain:
+    """Answers questions from the library with verified citations, or refuses plainly."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        selector: EvidenceSelector,
+        refusal: RefusalPolicy,
+        generators: dict[str, Generator],
+        default_generator: str,
+        max_question_chars: int = 2000,
+        min_support: float = 0.5,
+    ) -> None:
+        self.retriever = retriever
+        self.selector = selector
+        self.refusal = refusal
+        self.generators = generators
+        self.default_generator = default_generator
+        self.max_question_chars = max_question_chars
+        self.min_support = min_support
+
+    def standalone(self, question: str, history: Sequence, generator: str) -> str:
+        """A follow-up rewritten so that retrieval understands it without the conversation."""
+        turns = history_pairs(history)
+        asked_before = [text for role, text in turns if role == "user"]
+        if not asked_before or not (_FOLLOW_UP.search(question) or len(question.split()) < 4):
+            return question
+        llm = self.generators.get("llm")
+        if generator == "llm" and isinstance(llm, LLMGenerator):
+            try:
+                return llm.rewrite(question, turns)
+            except Exception:  # the model server is down: the generation step reports it
+                pass
+        return f"{asked_before[-1]} {question}"
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence = (),
+        generator: str | None = None,
+        k: int | None = None,
+    ) -> Iterator[Event]:
+        started = time.perf_counter()
+        question = clean_question(question, self.max_question_chars)
+        name = generator or self.default_generator
+        if name not in self.generators:
+            raise QuestionError(f"Unknown generator '{name}'; choose one of {', '.join(GENERATORS)}.")
+        standalone = self.standalone(question, history, name)
+        passages = self.retriever.search(standalone, k)
+        evidence, units = self.selector.select(self.retriever.glossary.expand(standalone), passages)
+        timings = {"retrieve_ms": ms_since(started)}
+        check = self.refusal.check(standalone, passages, units)
+        result = Answer(
+            question=question, answer="", refused=check.refused, citations=[], generator=name,
+            verification={}, timings=timings, standalone_question=standalone,
+            refusal_reason=check.reason,
+        )
+        if check.refused:
+            result.answer = f"{REFUSAL} (Why: {check.reason}.)"
+            timings.update(first_token_ms=ms_since(started), total_ms=ms_since(started))
+            yield SourcesEvent([])
+            yield TokenEvent(result.answer)
+            yield DoneEvent(result)
+            return
+
+        yield SourcesEvent(evidence)
+        result.evidence = evidence
+        text = ""
+        for token in self._generate(name, standalone, evidence, units, result):
+            if "first_token_ms" not in timings:
+                timings["first_token_ms"] = ms_since(started)
+            text += token
+            yield TokenEvent(token)
+        timings.setdefault("first_token_ms", ms_since(started))
+
+        if result.generator == "llm" and not MARKER.search(text) and _LLM_REFUSAL.search(text):
+            result.refused, result.refusal_reason = True, "the model found no answer in the evidence"
+            result.answer = REFUSAL
+        else:
+            result.answer, result.citations, verification = verify(text, evidence, self.min_support)
+            result.verification = verification.as_dict()
+        timings["total_ms"] = ms_since(started)
+        yield DoneEvent(result)
+
+    def _generate(
+        self, name: str, question: str, evidence: list[Evidence], units: list[ScoredUnit],
+        result: Answer,
+    ) -> Iterator[str]:
+        markers = MarkerFilter({e.marker for e in evidence})
+        produced = False
+        try:
+            for token in self.generators[name].generate(question, evidence, units):
+                if shown := markers.feed(token):
+                    produced = True
+                    yield shown
+        except Exception as error:
+            if produced or name == "extractive":
+                raise
+            # The model server is unreachable or failed before answering: quote instead.
+            result.generator = "extractive"
+            result.fallback = f"the language model could not be reached ({type(error).__name__}); " \
+                              "this answer quotes the documents instead"
+            yield from self._generate("extractive", question, evidence, units, result)
+            return
+        if rest := markers.flush():
+            yield rest
+
+    def answer(
+        self, question: str, history: Sequence = (), generator: str | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        for event in self.stream(question, history, generator, k):
+            if isinstance(event, DoneEvent):
+                return event.answer
+        raise RuntimeError("the answering stream ended without an answer")
+
+
+def _embedded_chat_model(settings: Settings):
+    from assistant.answering.local_model import LocalModelServer, assemble_model
+
+    server = LocalModelServer(
+        assemble_model(settings.data_dir / "models"),
+        threads=settings.llm_threads,
+        context_tokens=settings.llm_context_tokens,
+    ).start()
+    atexit.register(server.stop)
+    return build_chat_model(
+        server.base_url, "local", "not-needed", settings.llm_max_tokens, settings.llm_timeout_s
+    )
+
+
+def build_chain(settings: Settings) -> AnswerChain:
+    """The chain as the settings describe it; the model server starts on first use."""
+    from assistant.store import load_embeddings, open_vector_store
+
+    embeddings = load_embeddings(settings)
+    retriever = HybridRetriever.from_settings(settings, open_vector_store(settings, embeddings))
+    if settings.llm_url:
+        def chat_model():
+            return build_chat_model(
+                settings.llm_url, settings.llm_model, settings.llm_api_key.get_secret_value(),
+                settings.llm_max_tokens, settings.llm_timeout_s,
+            )
+    else:
+        def chat_model():
+            return _embedded_chat_model(settings)
+    return AnswerChain(
+        retriever=retriever,
+        selector=EvidenceSelector(
+            embeddings, settings.evidence_hits, settings.evidence_window,
+            settings.evidence_max_chars, settings.lexical_weight,
+        ),
+        refusal=RefusalPolicy(retriever.glossary, settings.refusal_min_score),
+        generators={
+            "llm": LLMGenerator(chat_model),
+            "extractive": ExtractiveGenerator(
+                settings.extractive_sentences, settings.extractive_margin
+            ),
+        },
+        default_generator=settings.generator,
+        max_question_chars=settings.max_question_chars,
+        min_support=settings.min_support,
+    )

@@ -1,0 +1,167 @@
+"""Citation markers: checked after generation, so an answer never shows one that lies.
+
+For every sentence of an answer: each ``[n]`` must name evidence that was supplied
+(otherwise it is removed and listed as unresolved), and the sentence must be supported by
+that evidence — most of its content words occur there (otherwise the marker is removed and
+listed as unsupported). A claim left without a marker gets the evidence that supports it,
+if any does (listed as added); otherwise it is listed as uncited.
+
+Example:
+    >>> from assistant.answering.evidence import Evidence
+    >>> ev = [Evidence(1, "d", "T", "A", "s", "Jane Cummings is interim director.", 0, 34, 1.0)]
+    >>> text, cited, check = verify("Jane Cummings is the interim director [1][7].", ev, 0.5)
+    >>> text, [c.marker for c in cited], check.unresolved_markers
+    ('Jane Cummings is the interim director [1].', [1], [7])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from assistant.answering.evidence import Evidence
+from assistant.text import coverage, sentences, terms
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Markers written after a full stop open the next piece of text but cite the one before.
+_LEADING_MARKERS = re.compile(r"^((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)[.,;:!?]*\s*")
+_TRAILING_PUNCTUATION = re.compile(r"[.!?;:,]+$")
+# A sentence needs this many content words before it is a claim that needs a source.
+_CLAIM_TERMS = 2
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What a marker points at: an exact span of a source document."""
+
+    marker: int
+    doc_id: str
+    title: str
+    author: str
+    text: str
+    start: int
+    end: int
+    source: str
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> Citation:
+        return cls(
+            evidence.marker, evidence.doc_id, evidence.title, evidence.author,
+            evidence.text, evidence.start, evidence.end, evidence.source,
+        )
+
+
+@dataclass
+class Verification:
+    """What the post-hoc check found; ``passed`` when nothing had to be removed or was uncited."""
+
+    sentences: int = 0
+    unresolved_markers: list[int] = field(default_factory=list)
+    unsupported: list[dict] = field(default_factory=list)
+    added_markers: list[dict] = field(default_factory=list)
+    uncited_sentences: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not (self.unresolved_markers or self.unsupported or self.uncited_sentences)
+
+    def as_dict(self) -> dict:
+        return {"passed": self.passed, **asdict(self)}
+
+
+def _markers(text: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+def _claims(line: str) -> list[tuple[str, list[int]]]:
+    """The line's sentences without markers, each with the markers that follow it."""
+    claims: list[tuple[str, list[int]]] = []
+    for span in sentences(line):
+        text = span.text
+        leading = _LEADING_MARKERS.match(text)
+        if leading and claims:
+            claims[-1][1].extend(_markers(leading.group(1)))
+            text = text[leading.end() :]
+        if text.strip():
+            claims.append((MARKER.sub("", text).strip(), _markers(text)))
+    return claims
+
+
+def with_markers(claim: str, markers: list[int]) -> str:
+    """The claim with its markers placed before its closing punctuation: ``Fact [1].``"""
+    if not markers:
+        return claim
+    tags = "".join(f"[{m}]" for m in markers)
+    punctuation = _TRAILING_PUNCTUATION.search(claim)
+    if punctuation:
+        return f"{claim[: punctuation.start()].rstrip()} {tags}{punctuation.group()}"
+    return f"{claim} {tags}"
+
+
+def verify(
+    answer: str, evidence: list[Evidence], min_support: float
+) -> tuple[str, list[Citation], Verification]:
+    """The checked answer text, the citations it keeps (by marker), and the findings."""
+    by_marker = {e.marker: e for e in evidence}
+    check = Verification()
+    lines = []
+    for line in answer.strip().split("\n"):
+        rebuilt = []
+        for claim, markers in _claims(line):
+            check.sentences += 1
+            kept: list[int] = []
+            for marker in dict.fromkeys(markers):
+                if marker not in by_marker:
+                    check.unresolved_markers.append(marker)
+                    continue
+                support = coverage(claim, by_marker[marker].text)
+                if support >= min_support:
+                    kept.append(marker)
+                else:
+                    check.unsupported.append(
+                        {"sentence": claim, "marker": marker, "support": round(support, 2)}
+                    )
+            if not kept and len(terms(claim)) >= _CLAIM_TERMS and evidence:
+                best = max(evidence, key=lambda e: coverage(claim, e.text))
+                support = coverage(claim, best.text)
+                if support >= min_support:
+                    kept.append(best.marker)
+                    check.added_markers.append(
+                        {"sentence": claim, "marker": best.marker, "support": round(support, 2)}
+                    )
+                else:
+                    check.uncited_sentences.append(claim)
+            rebuilt.append(with_markers(claim, kept))
+        lines.append(" ".join(rebuilt))
+    text = "\n".join(lines).strip()
+    cited = sorted(set(_markers(text)))
+    return text, [Citation.of(by_marker[m]) for m in cited], check
+
+
+class MarkerFilter:
+    """Passes streamed text through, holding back an open ``[`` until it closes, and
+    dropping markers that name no supplied evidence, so a stream never shows one."""
+
+    def __init__(self, valid_markers: set[int]) -> None:
+        self.valid = valid_markers
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        self._held += text
+        cut = self._held.rfind("[")
+        if cut != -1 and "]" not in self._held[cut:] and len(self._held) - cut < 12:
+            ready, self._held = self._held[:cut], self._held[cut:]
+        else:
+            ready, self._held = self._held, ""
+        return self._clean(ready)
+
+    def flush(self) -> str:
+        ready, self._held = self._held, ""
+        return self._clean(ready)
+
+    def _clean(self, text: str) -> str:
+        def keep(match: re.Match[str]) -> str:
+            numbers = re.split(r"\s*[,;]\s*", match.group(1))
+            return match.group(0) if all(int(n) in self.valid for n in numbers) else ""
+
+        return MARKER.sub(keep, text)

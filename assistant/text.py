@@ -1,0 +1,169 @@
+"""Text helpers shared by evidence selection, refusal and citation checks.
+
+Sentences keep their character offsets; terms are lower-cased, stemmed content words.
+
+Example:
+    >>> [s.text for s in sentences("One fact. Another fact!\\n\\nA third")]
+    ['One fact.', 'Another fact!', 'A third']
+    >>> sorted(terms("The trusts are falling"))
+    ['fall', 'trust']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+_WORD = re.compile(r"\w+(?:['’&]\w+)*")
+# A sentence ends at . ! ? (and closing quotes or brackets) followed by space, or at a line break.
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"”’)\]]*[ \t]+|\n+")
+# Long list-like sentences are cut at semicolons so that one clause can be cited alone.
+_LONG_SENTENCE = 300
+_CLAUSE = re.compile(r"(?<=;)[ \t]+")
+# Question words and modal verbs carry no topic: a passage need not contain them.
+_STOPWORDS = frozenset(STOPWORDS_EN) | {
+    "s", "t", "also", "would", "could", "many", "much", "who", "whom", "whose", "what", "which",
+    "how", "why", "when", "where", "does", "did", "do", "should", "must", "might", "may", "can",
+    "according", "say", "said", "tell", "me", "us", "please",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a text and where it sits: ``text == source[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+def _pieces(text: str, boundary: re.Pattern[str], offset: int) -> list[Span]:
+    spans, position = [], 0
+    for match in [*boundary.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[position:end]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            start = offset + position + lead
+            spans.append(Span(stripped, start, start + len(stripped)))
+        if match:
+            position = match.end()
+    return spans
+
+
+def sentences(text: str, offset: int = 0) -> list[Span]:
+    """The sentences of ``text`` (long ones cut into clauses), offsets shifted by ``offset``."""
+    result = []
+    for sentence in _pieces(text, _BOUNDARY, offset):
+        if len(sentence.text) > _LONG_SENTENCE:
+            result.extend(_pieces(sentence.text, _CLAUSE, sentence.start))
+        else:
+            result.append(sentence)
+    return result
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed, lower-cased content words (no stop words, no one-letter tokens)."""
+    lowered = [w.lower().replace("’", "'") for w in words(text)]
+    kept = [w.removesuffix("'s") for w in lowered if w not in _STOPWORDS and len(w) > 1]
+    return set(_stemmer().stemWords(kept))
+
+
+_NUMBER = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|few)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b((19|20)\d\d|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|spring|summer|autumn|winter|last year|next year|this year|ago|"
+    r"months?|weeks?|years?)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(r"[£$€%]|\b(million|billion|pounds?|pence|per ?cent)\b", re.IGNORECASE)
+# Two or more capitalised words, the first not possessive: "Jane Cummings", not "England’s London".
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z’']+)+")
+# Words that make a capitalised run an organisation or a place, not a person.
+_NOT_A_PERSON = {
+    "board", "care", "health", "forum", "office", "commission", "network", "networks",
+    "programme", "trust", "trusts", "group", "groups", "council", "councils", "committee",
+    "partnership", "improvement", "england", "london", "manchester", "greater", "quality",
+    "audit", "national", "devolution", "government", "nhs", "service", "services", "unit",
+}
+_ASKS = [
+    ("money", re.compile(
+        r"\bhow much (money|funding|cash)|\b(salary|salaries|pay|cost|costs|budget|spend|spent|"
+        r"save|saved|saving|savings|funding|price)\b", re.IGNORECASE)),
+    ("duration", re.compile(r"\bhow long\b|\bwaiting times?\b|\bwaits?\b", re.IGNORECASE)),
+    ("number", re.compile(
+        r"\bhow (many|much|often|big|large)\b|\bwhat (number|share|percentage)", re.IGNORECASE)),
+    ("time", re.compile(r"^\s*when\b|\bwhat (year|month|date|time)\b", re.IGNORECASE)),
+    ("person", re.compile(
+        r"\bname of\b|\bwhat is (his|her|their) name\b|\bwhich (person|people|official)",
+        re.IGNORECASE)),
+    # "Who" may be answered by an organisation ("the mayor's office"): a hint, not a demand.
+    ("who", re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)),
+]
+# The kinds a passage must hold before the question counts as answered.
+REQUIRED_KINDS = {"money", "duration", "number", "time", "person"}
+
+
+def _names(text: str) -> list[str]:
+    return [
+        name for name in _NAME.findall(text)
+        if not {w.lower().rstrip("’'s") for w in name.split()} & _NOT_A_PERSON
+    ]
+
+
+def answer_type(question: str) -> Callable[[str], bool] | None:
+    """A test that a sentence holds what the question asks for, if its type is clear:
+    an amount for "how much money", a number for "how many", a time for "when", a
+    duration for "how long", a person's name the question doesn't give for "who".
+
+    >>> holds = answer_type("Who replaced Anne Rainsberry?")
+    >>> holds("Anne Rainsberry left."), holds("Jane Cummings took over.")
+    (False, True)
+    """
+    kind = answer_kind(question)
+    if kind == "money":
+        return lambda text: bool(_MONEY.search(text))
+    if kind == "duration":
+        return lambda text: bool(_TIME.search(text) and _NUMBER.search(text))
+    if kind == "number":
+        return lambda text: bool(_NUMBER.search(text))
+    if kind == "time":
+        return lambda text: bool(_TIME.search(text))
+    if kind in ("person", "who"):
+        asked = {w.lower() for w in words(question)}
+        return lambda text: any(
+            not {w.lower() for w in words(name)} <= asked for name in _names(text)
+        )
+    return None
+
+
+def answer_kind(question: str) -> str | None:
+    """"money", "duration", "number", "time", "person" or "who", if the question asks for one."""
+    return next((kind for kind, asks in _ASKS if asks.search(question)), None)
+
+
+def coverage(claim: str, evidence: str) -> float:
+    """Share of the claim's content terms that the evidence contains (1.0 if it has none)."""
+    claimed = terms(claim)
+    if not claimed:
+        return 1.0
+    return len(claimed & terms(evidence)) / len(claimed)
