@@ -25,8 +25,10 @@ setup: $(STAMP)  ## Create .venv/ and install the project (only when needed).
 run: setup  ## Ingest documents/ if anything changed, then say how to ask.
 	$(BIN)/assistant ingest documents --prune
 	@echo
-	@echo "The library is ready. List it with:  $(BIN)/assistant docs list"
-	@echo "Add documents with:                  $(BIN)/assistant ingest PATH..."
+	@echo "The library is ready. Ask a question:"
+	@echo "  $(BIN)/assistant ask \"Who is NHS England's interim London director?\""
+	@echo "  $(BIN)/assistant ask \"...\" --generator extractive   # no language model, instant"
+	@echo "List the library:  $(BIN)/assistant docs list      Add documents:  $(BIN)/assistant ingest PATH..."
 
 test: setup  ## The whole test suite, slow tests included (what CI runs).
 	$(BIN)/pytest

@@ -95,6 +95,11 @@ _TIME = re.compile(
     r"months?|weeks?|years?)\b",
     re.IGNORECASE,
 )
+_FREQUENCY = re.compile(
+    r"\b(daily|weekly|fortnightly|monthly|quarterly|annually|yearly|every|once|twice|"
+    r"times a|a (day|week|month|year))\b",
+    re.IGNORECASE,
+)
 _MONEY = re.compile(r"[£$€%]|\b(million|billion|pounds?|pence|per ?cent)\b", re.IGNORECASE)
 # Two or more capitalised words, the first not possessive: "Jane Cummings", not "England’s London".
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z’']+)+")
@@ -111,7 +116,8 @@ _ASKS = [
         r"save|saved|saving|savings|funding|price)\b", re.IGNORECASE)),
     ("duration", re.compile(r"\bhow long\b|\bwaiting times?\b|\bwaits?\b", re.IGNORECASE)),
     ("number", re.compile(
-        r"\bhow (many|much|often|big|large)\b|\bwhat (number|share|percentage)", re.IGNORECASE)),
+        r"\bhow (many|much|big|large)\b|\bwhat (number|share|percentage)", re.IGNORECASE)),
+    ("frequency", re.compile(r"\bhow often\b|\bhow frequently\b", re.IGNORECASE)),
     ("time", re.compile(r"^\s*when\b|\bwhat (year|month|date|time)\b", re.IGNORECASE)),
     ("person", re.compile(
         r"\bname of\b|\bwhat is (his|her|their) name\b|\bwhich (person|people|official)",
@@ -120,7 +126,7 @@ _ASKS = [
     ("who", re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)),
 ]
 # The kinds a passage must hold before the question counts as answered.
-REQUIRED_KINDS = {"money", "duration", "number", "time", "person"}
+REQUIRED_KINDS = {"money", "duration", "number", "frequency", "time", "person"}
 
 
 def _names(text: str) -> list[str]:
@@ -144,6 +150,8 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
         return lambda text: bool(_MONEY.search(text))
     if kind == "duration":
         return lambda text: bool(_TIME.search(text) and _NUMBER.search(text))
+    if kind == "frequency":
+        return lambda text: bool(_FREQUENCY.search(text))
     if kind == "number":
         return lambda text: bool(_NUMBER.search(text))
     if kind == "time":
@@ -157,8 +165,50 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
 
 
 def answer_kind(question: str) -> str | None:
-    """"money", "duration", "number", "time", "person" or "who", if the question asks for one."""
+    """The kind of answer the question asks for ("money", "duration", "number", "frequency",
+    "time", "person" or "who"), if it is clear."""
     return next((kind for kind, asks in _ASKS if asks.search(question)), None)
+
+
+# Capitalised words that name nothing specific when they open a clause or are common here.
+_GENERIC = {
+    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "was",
+    "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
+    "the", "a", "an", "in", "on", "of", "for", "to", "and", "or", "but", "if", "according",
+    "tell", "me", "give", "list", "name", "explain", "describe", "summarise", "summarize", "i",
+    "please", "about", "according", "there", "this", "that", "these", "those", "it", "its",
+    "mr", "mrs", "ms", "dr", "article", "articles", "document", "documents", "column", "author",
+}
+
+
+def key_terms(text: str) -> list[str]:
+    """Proper names, acronyms and numbers in a question or claim, in order.
+
+    >>> key_terms("Did Jane Cummings leave NHS England in 2019?")
+    ['Jane', 'Cummings', 'NHS', 'England', '2019']
+    """
+    found = []
+    for position, word in enumerate(words(text)):
+        bare = re.sub(r"['’]s$", "", word)
+        if bare.lower() in _GENERIC or len(bare) < 2:
+            continue
+        is_number = any(ch.isdigit() for ch in bare)
+        is_name = bare[:1].isupper() and (position > 0 or bare.isupper() or len(bare) > 1
+                                          and not bare[1:].islower())
+        if is_number or is_name:
+            found.append(bare)
+    return found
+
+
+def mentions(text: str, term: str) -> bool:
+    """Whether ``text`` contains ``term`` as a word start, ignoring case and a plural "s".
+
+    >>> mentions("Five STPs were formed", "STP"), mentions("Five STPs", "Leeds")
+    (True, False)
+    """
+    stem = (term.lower().rstrip("s") if len(term) > 3 else term.lower()).replace("’", "'")
+    normalised = text.lower().replace("’", "'")
+    return re.search(rf"(?<!\w){re.escape(stem)}", normalised) is not None
 
 
 def coverage(claim: str, evidence: str) -> float:

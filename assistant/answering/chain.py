@@ -200,11 +200,22 @@ class AnswerChain:
             yield TokenEvent(token)
         timings.setdefault("first_token_ms", ms_since(started))
 
-        if result.generator == "llm" and not MARKER.search(text) and _LLM_REFUSAL.search(text):
-            result.refused, result.refusal_reason = True, "the model found no answer in the evidence"
-            result.answer = REFUSAL
-        else:
+        model_refused = result.generator == "llm" and not MARKER.search(text) and bool(
+            _LLM_REFUSAL.search(text)
+        )
+        if not model_refused:
             result.answer, result.citations, verification = verify(text, evidence, self.min_support)
+            result.verification = verification.as_dict()
+        if model_refused or not result.answer:
+            # The refusal policy found evidence, yet the model answered nothing it could
+            # support: small models often miss what is there, so quote the evidence instead.
+            result.generator = "extractive"
+            result.fallback = (
+                "the language model gave no answer the evidence supports; "
+                "this answer quotes the passages that best match the question"
+            )
+            quoted = "".join(self.generators["extractive"].generate(standalone, evidence, units))
+            result.answer, result.citations, verification = verify(quoted, evidence, self.min_support)
             result.verification = verification.as_dict()
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)

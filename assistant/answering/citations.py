@@ -2,9 +2,11 @@
 
 For every sentence of an answer: each ``[n]`` must name evidence that was supplied
 (otherwise it is removed and listed as unresolved), and the sentence must be supported by
-that evidence — most of its content words occur there (otherwise the marker is removed and
-listed as unsupported). A claim left without a marker gets the evidence that supports it,
-if any does (listed as added); otherwise it is listed as uncited.
+that evidence: most of its content words occur there, and every number, year and name it
+states does (otherwise the marker is removed and listed as unsupported). A claim left
+without a marker gets the evidence that supports it, if any does (listed as added). A claim
+stating a number or name that no evidence contains is removed (a model's invention);
+any other claim left without support stays, listed as uncited.
 
 Example:
     >>> from assistant.answering.evidence import Evidence
@@ -20,7 +22,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from assistant.answering.evidence import Evidence
-from assistant.text import coverage, sentences, terms
+from assistant.text import coverage, key_terms, mentions, sentences, terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Markers written after a full stop open the next piece of text but cite the one before.
@@ -60,10 +62,14 @@ class Verification:
     unsupported: list[dict] = field(default_factory=list)
     added_markers: list[dict] = field(default_factory=list)
     uncited_sentences: list[str] = field(default_factory=list)
+    removed_sentences: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not (self.unresolved_markers or self.unsupported or self.uncited_sentences)
+        return not (
+            self.unresolved_markers or self.unsupported or self.uncited_sentences
+            or self.removed_sentences
+        )
 
     def as_dict(self) -> dict:
         return {"passed": self.passed, **asdict(self)}
@@ -98,6 +104,14 @@ def with_markers(claim: str, markers: list[int]) -> str:
     return f"{claim} {tags}"
 
 
+def support(claim: str, evidence_text: str) -> float:
+    """How well the evidence supports the claim: the share of its content words found
+    there, or 0 when it states a number or name the evidence lacks."""
+    if not all(mentions(evidence_text, term) for term in key_terms(claim)):
+        return 0.0
+    return coverage(claim, evidence_text)
+
+
 def verify(
     answer: str, evidence: list[Evidence], min_support: float
 ) -> tuple[str, list[Citation], Verification]:
@@ -114,21 +128,24 @@ def verify(
                 if marker not in by_marker:
                     check.unresolved_markers.append(marker)
                     continue
-                support = coverage(claim, by_marker[marker].text)
-                if support >= min_support:
+                backing = support(claim, by_marker[marker].text)
+                if backing >= min_support:
                     kept.append(marker)
                 else:
                     check.unsupported.append(
-                        {"sentence": claim, "marker": marker, "support": round(support, 2)}
+                        {"sentence": claim, "marker": marker, "support": round(backing, 2)}
                     )
             if not kept and len(terms(claim)) >= _CLAIM_TERMS and evidence:
-                best = max(evidence, key=lambda e: coverage(claim, e.text))
-                support = coverage(claim, best.text)
-                if support >= min_support:
+                best = max(evidence, key=lambda e: support(claim, e.text))
+                backing = support(claim, best.text)
+                if backing >= min_support:
                     kept.append(best.marker)
                     check.added_markers.append(
-                        {"sentence": claim, "marker": best.marker, "support": round(support, 2)}
+                        {"sentence": claim, "marker": best.marker, "support": round(backing, 2)}
                     )
+                elif not all(any(mentions(e.text, t) for e in evidence) for t in key_terms(claim)):
+                    check.removed_sentences.append(claim)
+                    continue
                 else:
                     check.uncited_sentences.append(claim)
             rebuilt.append(with_markers(claim, kept))

@@ -16,8 +16,9 @@ A question that tries to give the assistant instructions ("ignore your rules…"
 refused as such: instructions are text to read, never to follow.
 
 Example:
-    >>> key_terms("Did Jane Cummings leave NHS England in 2019?")
-    ['Jane', 'Cummings', 'NHS', 'England', '2019']
+    >>> policy = RefusalPolicy(Glossary.load(), min_score=0.35)
+    >>> policy.check("What is the population of Birmingham?", passages, units).reason  # doctest: +SKIP
+    'the documents never mention “Birmingham”'
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 from assistant.answering.evidence import ScoredUnit
 from assistant.retrieval import Glossary, Passage
-from assistant.text import REQUIRED_KINDS, answer_kind, words
+from assistant.text import REQUIRED_KINDS, answer_kind, key_terms, mentions
 
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompt|"
@@ -36,42 +37,13 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 
-# Capitalised words that name nothing specific when they open a clause or are common here.
-_GENERIC = {
-    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "was",
-    "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
-    "the", "a", "an", "in", "on", "of", "for", "to", "and", "or", "but", "if", "according",
-    "tell", "me", "give", "list", "name", "explain", "describe", "summarise", "summarize", "i",
-    "please", "about", "according", "there", "this", "that", "these", "those", "it", "its",
-    "mr", "mrs", "ms", "dr", "article", "articles", "document", "documents", "column", "author",
-}
-
-
-def key_terms(question: str) -> list[str]:
-    """Proper names, acronyms and numbers in the question, in order."""
-    found = []
-    for position, word in enumerate(words(question)):
-        bare = re.sub(r"['’]s$", "", word)
-        if bare.lower() in _GENERIC or len(bare) < 2:
-            continue
-        is_number = any(ch.isdigit() for ch in bare)
-        is_name = bare[:1].isupper() and (position > 0 or bare.isupper() or len(bare) > 1
-                                          and not bare[1:].islower())
-        if is_number or is_name:
-            found.append(bare)
-    return found
-
-
 def _mentions(haystack: str, term: str, glossary: Glossary) -> bool:
-    for variant in glossary.variants(term):
-        stem = variant.lower().rstrip("s") if len(variant) > 3 else variant.lower()
-        if re.search(rf"(?<!\w){re.escape(stem)}", haystack):
-            return True
-    return False
+    return any(mentions(haystack, variant) for variant in glossary.variants(term))
 
 
 _KIND_NAMES = {
     "money": "amount of money", "duration": "length of time", "number": "number",
+    "frequency": "frequency",
     "time": "date or time", "person": "name",
 }
 
@@ -102,8 +74,7 @@ class RefusalPolicy:
             )
         if not passages:
             return RefusalCheck(True, "the library holds no documents yet", best)
-        haystack = " ".join(f"{p.title} {p.author} {p.text}" for p in passages).lower()
-        haystack = haystack.replace("’", "'")
+        haystack = " ".join(f"{p.title} {p.author} {p.text}" for p in passages)
         missing = [t for t in key_terms(question) if not _mentions(haystack, t, self.glossary)]
         if missing:
             named = ", ".join(f"“{t}”" for t in dict.fromkeys(missing))

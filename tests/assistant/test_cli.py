@@ -100,3 +100,62 @@ def test_help_explains_every_command(run):
         assert result.returncode == 0
         assert "Usage" in result.stdout
     assert "--prune" in run("ingest", "--help").stdout
+
+
+ASK_FIELDS = {"question", "answer", "refused", "citations", "generator", "verification", "timings"}
+CITATION_FIELDS = {"marker", "doc_id", "title", "author", "text", "start", "end"}
+
+
+def test_ask_json_answers_with_citations_into_the_documents(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    result = run("ask", "Which services did NHS London redesign?", "--json", "-g", "extractive")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert ASK_FIELDS <= set(answer)
+    assert {"retrieve_ms", "first_token_ms", "total_ms"} <= set(answer["timings"])
+    assert answer["generator"] == "extractive" and answer["refused"] is False
+    assert "stroke and trauma" in answer["answer"]
+    documents = "".join(p.read_text(encoding="utf-8") for p in DOCUMENTS_DIR.glob("*.md"))
+    for citation in answer["citations"]:
+        assert CITATION_FIELDS <= set(citation)
+        assert citation["text"] in documents
+        assert f"[{citation['marker']}]" in answer["answer"]
+
+
+def test_ask_plain_streams_the_answer_then_lists_sources(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    result = run("ask", "Who chairs Lewisham CCG?", "--generator", "extractive")
+    assert result.returncode == 0, result.stderr
+    answer, _, sources = result.stdout.partition("Sources")
+    assert "Marc Rowland" in answer and "[1]" in answer
+    assert "Ben Clover" in sources and "clover-london-health-devolution" in sources
+
+
+def test_ask_refuses_plainly(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    result = run("ask", "What is the population of Birmingham?", "--json", "-g", "extractive")
+    assert result.returncode == 0
+    answer = json.loads(result.stdout)
+    assert answer["refused"] is True and answer["citations"] == []
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_ask_an_empty_question_exits_2(run, question):
+    result = run("ask", question, "-g", "extractive")
+    assert result.returncode == 2
+    assert "empty" in result.stderr
+
+
+def test_ask_a_one_megabyte_question_from_stdin_exits_2(tmp_path):
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        [str(ASSISTANT), "ask", "-", "-g", "extractive"], input="why " * 262_144,
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 2
+    assert "1,048,575 characters" in result.stderr and "limit" in result.stderr
+
+
+def test_ask_an_unknown_generator_exits_2(run):
+    result = run("ask", "Who chairs Lewisham CCG?", "--generator", "oracle")
+    assert result.returncode == 2 and "oracle" in result.stderr

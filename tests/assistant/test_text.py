@@ -1,0 +1,64 @@
+"""Sentence spans, terms and answer types."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.text import answer_kind, answer_type, coverage, sentences, terms
+from tests.conftest import DOCUMENTS_DIR
+
+
+@pytest.mark.parametrize("path", sorted(DOCUMENTS_DIR.glob("*.md")), ids=lambda p: p.name)
+def test_sentence_offsets_are_exact(path):
+    text = path.read_text(encoding="utf-8")
+    spans = sentences(text, offset=0)
+    assert len(spans) > 10
+    for span in spans:
+        assert text[span.start : span.end] == span.text
+        assert span.text == span.text.strip()
+
+
+def test_long_list_sentences_are_cut_into_clauses():
+    listing = "There are: " + "; ".join(f"body number {i} of the landscape" for i in range(20)) + "."
+    clauses = sentences(listing)
+    assert len(clauses) == 20
+    assert clauses[3].text == "body number 3 of the landscape;"
+
+
+def test_offset_shifts_every_span():
+    assert [(s.start, s.end) for s in sentences("A b. C d.", offset=100)] == [(100, 104), (105, 109)]
+
+
+def test_terms_drop_stop_and_question_words_and_stem():
+    assert terms("Who does the Board report to?") == {"board", "report"}
+    assert terms("the trusts’ boards") == terms("trust boards")
+
+
+def test_coverage_is_the_share_of_claim_terms_found():
+    assert coverage("stroke and trauma services", "redesigns of stroke and trauma services") == 1.0
+    assert coverage("stroke and cancer services", "stroke services") == pytest.approx(2 / 3)
+    assert coverage("and the", "anything") == 1.0
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("How many STPs are there?", "number"),
+        ("What is Jane Cummings' salary?", "money"),
+        ("How long are the waiting times?", "duration"),
+        ("How often does the board meet?", "frequency"),
+        ("When is the announcement expected?", "time"),
+        ("What is the name of the mayor?", "person"),
+        ("Who chairs Lewisham CCG?", "who"),
+        ("Why bother with integration?", None),
+    ],
+)
+def test_answer_kinds(question, kind):
+    assert answer_kind(question) == kind
+
+
+def test_person_answers_must_name_someone_the_question_does_not():
+    holds = answer_type("Who chairs Lewisham CCG?")
+    assert holds("Lewisham CCG chair Marc Rowland spoke.")
+    assert not holds("The Care Quality Commission and NHS England were there.")
+    assert not holds("Lewisham CCG met.")
