@@ -24,12 +24,13 @@ from typing import Protocol
 from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify
 from assistant.answering.evidence import Evidence, EvidenceSelector, ScoredUnit
 from assistant.answering.extractive import ExtractiveGenerator
-from assistant.answering.llm import REFUSAL, LLMGenerator, build_chat_model
+from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 
 GENERATORS = ("llm", "extractive")
+REFUSAL = "The documents don't cover this."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|them|his|her|hers|its|their|theirs|this|that|these|those|there|then|"
@@ -156,7 +157,7 @@ class AnswerChain:
         if generator == "llm" and isinstance(llm, LLMGenerator):
             try:
                 return llm.rewrite(question, turns)
-            except Exception:  # the model server is down: the generation step reports it
+            except Exception:  # an unusable rewrite, or the server is down (reported later)
                 pass
         return f"{asked_before[-1]} {question}"
 

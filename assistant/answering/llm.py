@@ -19,8 +19,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from assistant.answering.evidence import Evidence, ScoredUnit
-
-REFUSAL = "The documents don't cover this."
+from assistant.text import coverage
 
 # No "say you don't know" rule: whether the documents answer is decided before the model is
 # asked (assistant/answering/refusal.py); with such a rule this 1.5B model refused a fifth
@@ -43,9 +42,16 @@ Sources:
 Question: Who runs the trust?
 Answer: The trust's chief executive is Sam Lee [2]."""
 
-REWRITE_PROMPT = """Rewrite the user's last question so that it can be understood without \
-the conversation. Keep names and facts from the conversation that the question refers to. \
-Reply with the rewritten question only."""
+REWRITE_PROMPT = """Rewrite the last question so that it can be understood without the \
+conversation: replace words such as he, she, it, they, this and that with what they refer to. \
+Keep it a question. Reply with the rewritten question only.
+
+Example:
+Conversation:
+user: Who chairs the Barnet board?
+assistant: Sam Lee chairs it [1].
+Last question: When did she start?
+Rewritten: When did Sam Lee start as chair of the Barnet board?"""
 
 
 def build_chat_model(
@@ -104,7 +110,12 @@ class LLMGenerator:
         reply = self.chat_model.invoke(
             [
                 SystemMessage(REWRITE_PROMPT),
-                HumanMessage(f"Conversation:\n{conversation}\n\nLast question: {question}"),
+                HumanMessage(f"Conversation:\n{conversation}\nLast question: {question}\nRewritten:"),
             ]
         )
-        return str(reply.content).strip().strip('"') or question
+        rewritten = str(reply.content).strip().strip('"').splitlines()[0].strip() if reply.content else ""
+        # A small model sometimes answers instead of rewriting: keep only a real question
+        # that still asks what the user asked.
+        if rewritten.endswith("?") and coverage(question, rewritten) >= 0.5:
+            return rewritten
+        raise ValueError(f"unusable rewrite: {rewritten!r}")
