@@ -189,10 +189,16 @@ def ask(
             print(json.dumps(chain.answer(question, generator=generator, k=k).to_dict(),
                              indent=2, ensure_ascii=False))
             return
+        streamed = ""
         for event in chain.stream(question, generator=generator, k=k):
             if isinstance(event, TokenEvent):
+                streamed += event.text
                 out.print(event.text, end="", markup=False, highlight=False)
             elif isinstance(event, DoneEvent):
+                if event.answer.answer.strip() != streamed.strip():
+                    # Citation checks or a fallback changed what was streamed.
+                    out.print("\n\n[bold]Checked answer[/bold]")
+                    out.print(event.answer.answer, markup=False, highlight=False, end="")
                 _print_answer_footer(event.answer)
     except QuestionError as error:
         err.print(f"[red]{error}[/red]")

@@ -205,8 +205,7 @@ class AnswerChain:
             _LLM_REFUSAL.search(text)
         )
         if not model_refused:
-            result.answer, result.citations, verification = verify(text, evidence, self.min_support)
-            result.verification = verification.as_dict()
+            self._verify_into(result, text, evidence)
         if model_refused or not result.answer:
             # The refusal policy found evidence, yet the model answered nothing it could
             # support: small models often miss what is there, so quote the evidence instead.
@@ -216,10 +215,13 @@ class AnswerChain:
                 "this answer quotes the passages that best match the question"
             )
             quoted = "".join(self.generators["extractive"].generate(standalone, evidence, units))
-            result.answer, result.citations, verification = verify(quoted, evidence, self.min_support)
-            result.verification = verification.as_dict()
+            self._verify_into(result, quoted, evidence)
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)
+
+    def _verify_into(self, result: Answer, text: str, evidence: list[Evidence]) -> None:
+        result.answer, result.citations, verification = verify(text, evidence, self.min_support)
+        result.verification = verification.as_dict()
 
     def _generate(
         self, name: str, question: str, evidence: list[Evidence], units: list[ScoredUnit],
