@@ -129,10 +129,13 @@ _ASKS = [
 REQUIRED_KINDS = {"money", "duration", "number", "frequency", "time", "person"}
 
 
+_PLURAL_OR_POSSESSIVE = re.compile(r"(['’]s|['’]|s)$")
+
+
 def _names(text: str) -> list[str]:
     return [
         name for name in _NAME.findall(text)
-        if not {w.lower().rstrip("’'s") for w in name.split()} & _NOT_A_PERSON
+        if not {_PLURAL_OR_POSSESSIVE.sub("", w.lower()) for w in name.split()} & _NOT_A_PERSON
     ]
 
 
@@ -176,7 +179,7 @@ _GENERIC = {
     "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
     "the", "a", "an", "in", "on", "of", "for", "to", "and", "or", "but", "if", "according",
     "tell", "me", "give", "list", "name", "explain", "describe", "summarise", "summarize", "i",
-    "please", "about", "according", "there", "this", "that", "these", "those", "it", "its",
+    "please", "about", "there", "this", "that", "these", "those", "it", "its",
     "mr", "mrs", "ms", "dr", "article", "articles", "document", "documents", "column", "author",
 }
 
