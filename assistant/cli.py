@@ -205,6 +205,56 @@ def ask(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1: this machine only).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 7860).")] = None,
+) -> None:
+    """Serve the chat in the browser: ask questions, open each cited passage, manage the library.
+
+    Answers come from the same chain as `assistant ask`; uploads go through the same
+    ingestion as `assistant ingest`. Stop with Ctrl+C.
+    """
+    import threading
+
+    from assistant.answering.chain import build_chain
+    from assistant.app import ChatApp, launch
+    from ingest.library import Library
+
+    settings = _settings()
+    updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = settings.model_copy(update=updates)
+    indexer = _indexer(settings)
+    chain = build_chain(settings, indexer.vector_store)
+    page = ChatApp(settings, chain, Library(indexer, settings.uploads_dir)).build()
+    # The model loads while the page comes up; a question asked meanwhile simply waits.
+    threading.Thread(target=_warm_up, args=(chain,), daemon=True).start()
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]Warning:[/yellow] serving on {settings.host}: anyone who can reach "
+                  "this address can use the chat and change the library.")
+    try:
+        launch(page, settings, prevent_thread_lock=True)
+    except OSError as error:
+        err.print(f"[red]Cannot serve on {settings.host}:{settings.port}:[/red] {error}. "
+                  "Choose another port with --port.")
+        raise typer.Exit(1) from None
+    out.print(f"Chat ready at [bold]http://{settings.host}:{settings.port}/[/bold]  "
+              "(Ctrl+C to stop)")
+    try:
+        page.block_thread()
+    except KeyboardInterrupt:
+        pass
+
+
+def _warm_up(chain) -> None:
+    try:
+        chain.warm_up()
+    except Exception as error:  # the chat still answers by quoting; each answer says why
+        err.print(f"[yellow]The language model did not start:[/yellow] {error}")
+
+
 def _print_answer_footer(answer) -> None:
     out.print()
     if answer.fallback:

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(default=None, ge=1, description="Default: all cores.")
     llm_context_tokens: int = Field(default=4096, ge=512)
 
+    # The chat in the browser (`assistant serve`).
+    host: str = Field(default="127.0.0.1", description="Address the chat listens on.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port the chat listens on.")
+    chat_concurrency: int = Field(
+        default=4, ge=1, description="Answers computed at once; later questions queue."
+    )
+
     @model_validator(mode="after")
     def _overlap_smaller_than_chunk(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
@@ -109,6 +116,11 @@ class Settings(BaseSettings):
     @property
     def records_db_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'records.sqlite'}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where files uploaded in the chat's Library tab are kept."""
+        return self.data_dir / "uploads"
 
     @property
     def lock_path(self) -> Path:

@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
+from langchain_core.vectorstores import VectorStore
+
 from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify
 from assistant.answering.evidence import Evidence, EvidenceSelector, ScoredUnit
 from assistant.answering.extractive import ExtractiveGenerator
@@ -246,6 +248,13 @@ class AnswerChain:
         if rest := markers.flush():
             yield rest
 
+    def warm_up(self, generator: str | None = None) -> None:
+        """Loads the models an answer will need; the chat calls it while the page starts."""
+        self.retriever.search("warm up", 1)
+        llm = self.generators.get(generator or self.default_generator)
+        if isinstance(llm, LLMGenerator):
+            llm.warm_up()
+
     def answer(
         self, question: str, history: Sequence = (), generator: str | None = None,
         k: int | None = None,
@@ -270,12 +279,15 @@ def _embedded_chat_model(settings: Settings):
     )
 
 
-def build_chain(settings: Settings) -> AnswerChain:
-    """The chain as the settings describe it; the model server starts on first use."""
+def build_chain(settings: Settings, vector_store: VectorStore | None = None) -> AnswerChain:
+    """The chain as the settings describe it; the model server starts on first use.
+    Pass the ``vector_store`` an indexer writes to, so that what it adds is found at once."""
     from assistant.store import load_embeddings, open_vector_store
 
-    embeddings = load_embeddings(settings)
-    retriever = HybridRetriever.from_settings(settings, open_vector_store(settings, embeddings))
+    embeddings = vector_store.embeddings if vector_store else load_embeddings(settings)
+    retriever = HybridRetriever.from_settings(
+        settings, vector_store or open_vector_store(settings, embeddings)
+    )
     if settings.llm_url:
         def chat_model():
             return build_chat_model(

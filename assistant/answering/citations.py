@@ -22,7 +22,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from assistant.answering.evidence import Evidence
-from assistant.text import coverage, key_terms, mentions, sentences, terms
+from assistant.text import Span, coverage, key_terms, mentions, sentences, terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Markers written after a full stop open the next piece of text but cite the one before.
@@ -44,12 +44,16 @@ class Citation:
     start: int
     end: int
     source: str
+    # The sentences of ``text`` that back the answer's claims citing this marker, as
+    # ``{"start", "end", "text"}`` in source offsets: what a reader sees highlighted.
+    highlights: tuple[dict, ...] = ()
 
     @classmethod
-    def of(cls, evidence: Evidence) -> Citation:
+    def of(cls, evidence: Evidence, backing: list[Span] = ()) -> Citation:
         return cls(
             evidence.marker, evidence.doc_id, evidence.title, evidence.author,
             evidence.text, evidence.start, evidence.end, evidence.source,
+            tuple({"start": s.start, "end": s.end, "text": s.text} for s in dict.fromkeys(backing)),
         )
 
 
@@ -112,11 +116,17 @@ def support(claim: str, evidence_text: str) -> float:
     return coverage(claim, evidence_text)
 
 
+def backing_sentence(claim: str, evidence: Evidence) -> Span:
+    """The sentence of the evidence that best supports the claim."""
+    return max(sentences(evidence.text, evidence.start), key=lambda s: coverage(claim, s.text))
+
+
 def verify(
     answer: str, evidence: list[Evidence], min_support: float
 ) -> tuple[str, list[Citation], Verification]:
     """The checked answer text, the citations it keeps (by marker), and the findings."""
     by_marker = {e.marker: e for e in evidence}
+    backing_of: dict[int, list[Span]] = {}
     check = Verification()
     lines = []
     for line in answer.strip().split("\n"):
@@ -148,11 +158,13 @@ def verify(
                     continue
                 else:
                     check.uncited_sentences.append(claim)
+            for marker in kept:
+                backing_of.setdefault(marker, []).append(backing_sentence(claim, by_marker[marker]))
             rebuilt.append(with_markers(claim, kept))
         lines.append(" ".join(rebuilt))
     text = "\n".join(lines).strip()
     cited = sorted(set(_markers(text)))
-    return text, [Citation.of(by_marker[m]) for m in cited], check
+    return text, [Citation.of(by_marker[m], backing_of.get(m, [])) for m in cited], check
 
 
 class MarkerFilter:

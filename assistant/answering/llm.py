@@ -105,6 +105,11 @@ class LLMGenerator:
             if chunk.content:
                 yield str(chunk.content)
 
+    def warm_up(self) -> None:
+        """Starts the model (and its server) and caches the fixed prompt prefix, so the
+        first real question waits only for its own evidence."""
+        self.chat_model.invoke(self.messages("Ready?", []))
+
     def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         conversation = "\n".join(f"{role}: {text}" for role, text in history[-4:])
         reply = self.chat_model.invoke(

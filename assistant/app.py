@@ -1,0 +1,249 @@
+"""The chat in the browser (Gradio): a thin view over the answering chain and the library.
+
+Two tabs: *Ask* (the chat: sources first, then the answer streaming, every ``[n]`` opening
+its passage) and *Library* (upload, list, remove). No retrieval or ingestion logic lives
+here; it calls :class:`~assistant.answering.chain.AnswerChain` and
+:class:`~ingest.library.Library`, the same code as the CLI.
+
+The same answering is an API endpoint, ``/ask``, for ``gradio_client``::
+
+    from gradio_client import Client
+    Client("http://127.0.0.1:7860/").predict("Who leads NHS London?", "extractive", 6, api_name="/ask")
+
+Example:
+    >>> app = build_app(settings, chain, library)  # doctest: +SKIP
+    >>> app.launch(server_name="127.0.0.1", server_port=7860)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.answering.chain import (
+    AnswerChain, DoneEvent, QuestionError, SourcesEvent, TokenEvent,
+)
+from assistant.chat_view import (
+    CHAT_CSS, CITATION_SCRIPT, render_answer, render_error, render_question, render_result,
+    render_sources,
+)
+from assistant.settings import Settings
+from ingest.catalog import DocumentRecord
+from ingest.indexer import FileResult, IngestLocked
+from ingest.library import Library
+from ingest.loaders import SUPPORTED_SUFFIXES
+
+Messages = list[dict]
+Conversation = list[list[str]]  # [role, plain text] pairs: what the chain's rewriting reads
+
+_STATUS_ICONS = {"added": "✅", "updated": "✅", "unchanged": "☑️", "duplicate": "⚠️", "failed": "❌"}
+LIBRARY_HEADERS = ["Title", "Author", "Passages", "Added (UTC)", "Id"]
+
+
+def generator_choices(settings: Settings) -> list[tuple[str, str]]:
+    model = (
+        f"Remote model ({settings.llm_model})" if settings.llm_url
+        else "Local language model (default)"
+    )
+    return [(model, "llm"), ("Quotes from the documents only (no model, instant)", "extractive")]
+
+
+def library_rows(records: list[DocumentRecord]) -> list[list]:
+    return [
+        [r.title, r.author, r.chunks, r.ingested_at.replace("T", " ")[:16], r.doc_id]
+        for r in records
+    ]
+
+
+def upload_report(results: list[FileResult]) -> str:
+    """One line per uploaded file: what happened to it and, if refused, why."""
+    lines = []
+    for r in results:
+        name = Path(r.path).name
+        if r.status in ("added", "updated"):
+            detail = f"{r.status} as '{r.doc_id}' ({r.chunks} passages)"
+        elif r.status == "unchanged":
+            detail = "already in the library, unchanged"
+        else:
+            detail = f"{'not added' if r.status == 'failed' else 'duplicate'}: {r.reason}"
+        lines.append(f"- {_STATUS_ICONS.get(r.status, '')} **{name}**: {detail}")
+    return "\n".join(lines)
+
+
+class ChatApp:
+    """Holds the services and the event handlers; :meth:`build` lays out the page."""
+
+    def __init__(self, settings: Settings, chain: AnswerChain, library: Library) -> None:
+        self.settings = settings
+        self.chain = chain
+        self.library = library
+
+    # --- Ask -------------------------------------------------------------------------
+    def respond(
+        self, question: str, messages: Messages, conversation: Conversation,
+        generator: str, k: int,
+    ) -> Iterator[tuple[Messages, Conversation, str]]:
+        """Streams the chat: the question, then the sources, then the growing answer."""
+        messages = [*messages, {"role": "user", "content": render_question(question)}]
+        key = uuid.uuid4().hex[:8]
+        try:
+            events = self.chain.stream(
+                question, history=[tuple(turn) for turn in conversation],
+                generator=generator, k=int(k),
+            )
+            first = next(events)
+        except QuestionError as error:
+            yield [*messages, {"role": "assistant", "content": render_error(str(error))}], \
+                conversation, ""
+            return
+        sources: dict = {}
+        answer_message = {"role": "assistant", "content": render_answer("", key, set())}
+        streamed, evidence = "", []
+        for event in itertools.chain([first], events):
+            if isinstance(event, SourcesEvent):
+                evidence = event.evidence
+                if evidence:
+                    sources = {"role": "assistant", "content": render_sources(evidence, key)}
+            elif isinstance(event, TokenEvent):
+                streamed += event.text
+                markers = {e.marker for e in evidence}
+                answer_message = {"role": "assistant",
+                                  "content": render_answer(streamed, key, markers)}
+            elif isinstance(event, DoneEvent):
+                result = event.answer
+                if sources:
+                    sources = {"role": "assistant", "content": render_sources(
+                        result.evidence, key, result.citations)}
+                answer_message = {"role": "assistant", "content": render_result(result, key)}
+                conversation = [*conversation, ["user", question],
+                                ["assistant", result.answer]]
+            yield [*messages, *([sources] if sources else []), answer_message], conversation, ""
+
+    def new_conversation(self) -> tuple[Messages, Conversation, str]:
+        return [], [], ""
+
+    def ask_api(
+        self, question: str, generator: str = "llm", k: int = 0,
+        history: list[list[str]] | None = None,
+    ) -> dict:
+        """The answer as ``assistant ask --json`` prints it. ``k`` 0 means the default;
+        ``history`` is ``[[role, text], …]`` for follow-up questions."""
+        try:
+            return self.chain.answer(
+                question, history=[tuple(t) for t in history or []],
+                generator=generator or None, k=int(k) or None,
+            ).to_dict()
+        except QuestionError as error:
+            raise gr.Error(str(error)) from None
+
+    # --- Library ---------------------------------------------------------------------
+    def library_view(self) -> tuple[list[list], gr.Dropdown]:
+        records = self.library.documents()
+        choices = [(f"{r.title} ({r.doc_id})", r.doc_id) for r in records]
+        return library_rows(records), gr.Dropdown(choices=choices, value=None)
+
+    def upload(self, files: list[str] | None) -> tuple[str, list[list], gr.Dropdown, None]:
+        if not files:
+            return "Choose one or more files first.", *self.library_view(), None
+        try:
+            results = self.library.add((Path(f).name, Path(f)) for f in files)
+        except IngestLocked as error:
+            return f"❌ The library is busy: {error}", *self.library_view(), None
+        return upload_report(results), *self.library_view(), None
+
+    def remove(self, doc_id: str | None) -> tuple[str, list[list], gr.Dropdown]:
+        if not doc_id:
+            return "Choose a document to remove.", *self.library_view()
+        try:
+            record = self.library.remove(doc_id)
+        except IngestLocked as error:
+            return f"❌ The library is busy: {error}", *self.library_view()
+        message = (
+            f"🗑️ Removed **{record.title}** ({record.chunks} passages)." if record
+            else f"No document '{doc_id}' (already removed?)."
+        )
+        return message, *self.library_view()
+
+    # --- Page ------------------------------------------------------------------------
+    def build(self) -> gr.Blocks:
+        settings = self.settings
+        with gr.Blocks(title="Policy assistant", analytics_enabled=False) as page:
+            gr.Markdown(
+                "## Policy assistant\nAsk about the documents in the library. Every claim "
+                "carries a numbered source: click **[1]**, **[2]**… to read the exact passage."
+            )
+            with gr.Tab("Ask", id="ask"):
+                conversation = gr.State([])
+                chatbot = gr.Chatbot(
+                    label="Conversation", height=520, elem_id="chat", buttons=["copy"],
+                    feedback_options=None, placeholder="Answers and their sources appear here.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask a question about London's NHS governance…",
+                        show_label=False, scale=8, elem_id="question", autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    new = gr.Button("New conversation", scale=1, elem_id="new-conversation")
+                with gr.Accordion("Answer settings", open=False):
+                    generator = gr.Radio(
+                        generator_choices(settings), value=settings.generator,
+                        label="Answer with", elem_id="generator",
+                    )
+                    k = gr.Slider(1, 20, value=settings.top_k, step=1,
+                                  label="Passages to search", elem_id="k")
+                chat_inputs = [question, chatbot, conversation, generator, k]
+                chat_outputs = [chatbot, conversation, question]
+                for trigger in (question.submit, ask.click):
+                    trigger(self.respond, chat_inputs, chat_outputs,
+                            concurrency_limit=settings.chat_concurrency,
+                            concurrency_id="answer", api_visibility="private")
+                new.click(self.new_conversation, None, chat_outputs, api_visibility="private")
+
+            with gr.Tab("Library", id="library"):
+                gr.Markdown(
+                    "Add documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + "); each is "
+                    "checked, split into passages and indexed. Files the assistant can't read "
+                    "are refused with the reason, and nothing already stored changes."
+                )
+                files = gr.File(label="Add documents", file_count="multiple",
+                                file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload")
+                report = gr.Markdown(elem_id="library-report")
+                table = gr.Dataframe(headers=LIBRARY_HEADERS, interactive=False,
+                                     elem_id="library-table", wrap=True)
+                with gr.Row():
+                    chosen = gr.Dropdown(label="Document to remove", elem_id="remove-choice",
+                                         scale=4)
+                    remove = gr.Button("Remove document", variant="stop", scale=1,
+                                       elem_id="remove")
+                files.upload(self.upload, files, [report, table, chosen, files],
+                             api_visibility="private")
+                remove.click(self.remove, chosen, [report, table, chosen],
+                             api_visibility="private")
+                page.load(self.library_view, None, [table, chosen], api_visibility="private")
+
+            gr.api(self.ask_api, api_name="ask", concurrency_limit=settings.chat_concurrency,
+                   concurrency_id="answer")
+        return page
+
+
+def launch(app: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
+    """Serves the page on ``settings.host:settings.port`` with the chat's styles and script."""
+    app.queue(default_concurrency_limit=settings.chat_concurrency)
+    return app.launch(
+        server_name=settings.host, server_port=settings.port, css=CHAT_CSS,
+        js=CITATION_SCRIPT, theme=_theme(), ssr_mode=False, show_error=True,
+        footer_links=["api"], prevent_thread_lock=prevent_thread_lock, quiet=True,
+    )
+
+
+def _theme() -> gr.themes.Base:
+    # System fonts: the default theme fetches Google Fonts, which offline NHS networks block.
+    return gr.themes.Soft(
+        font=["ui-sans-serif", "system-ui", "Segoe UI", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )

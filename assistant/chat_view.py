@@ -1,0 +1,188 @@
+"""HTML for the chat: answers with clickable ``[n]`` markers, their sources, refusals, notices.
+
+Everything that comes from a user, a document or a model is escaped here, so a question
+or a document holding ``<script>`` shows as text. A marker ``[n]`` becomes a link whose
+``pa-k-…`` class names a passage in the sources block above it (the chat's HTML
+sanitiser keeps classes but drops ``data-`` attributes); the page's script
+(:data:`CITATION_SCRIPT`) opens that passage beside the chat when it is clicked.
+
+Example:
+    >>> render_answer("Jane Cummings is interim director [1].", "k1", {1})
+    '<div class="pa-answer"><p>Jane Cummings is interim director <a class="pa-cite pa-k-k1-1" tabindex="0" role="button" title="Open source 1">[1]</a>.</p></div>'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from assistant.answering.chain import Answer
+from assistant.answering.citations import Citation
+from assistant.answering.evidence import Evidence
+
+_SINGLE_MARKER = re.compile(r"\[(\d+)\]")
+QUESTION_PREVIEW_CHARS = 400
+
+
+def _marker_link(number: int, key: str) -> str:
+    return (
+        f'<a class="pa-cite pa-k-{key}-{number}" tabindex="0" role="button" '
+        f'title="Open source {number}">[{number}]</a>'
+    )
+
+
+def render_question(question: str) -> str:
+    """The user's message as text (never markup); a huge paste shows only its start."""
+    shown = question if len(question) <= QUESTION_PREVIEW_CHARS else (
+        f"{question[:QUESTION_PREVIEW_CHARS]}… ({len(question):,} characters)"
+    )
+    return f'<div class="pa-question">{html.escape(shown)}</div>'
+
+
+def render_answer(text: str, key: str, markers: set[int]) -> str:
+    """The answer as paragraphs, each known ``[n]`` a link to its passage."""
+
+    def link(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        return _marker_link(number, key) if number in markers else ""
+
+    paragraphs = [
+        _SINGLE_MARKER.sub(link, html.escape(line, quote=False))
+        for line in text.strip().split("\n")
+        if line.strip()
+    ]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs) or "<p>…</p>"
+    return f'<div class="pa-answer">{body}</div>'
+
+
+def _highlighted(evidence: Evidence, spans: Iterable[tuple[int, int]]) -> str:
+    """The passage text, escaped, with the given source spans inside ``<mark>``."""
+    text, out, at = evidence.text, [], 0
+    for start, end in sorted(set(spans)):
+        start, end = max(start - evidence.start, at), min(end - evidence.start, len(text))
+        if start >= end:
+            continue
+        out += [html.escape(text[at:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        at = end
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
+def render_sources(
+    evidence: Sequence[Evidence], key: str, citations: Sequence[Citation] | None = None
+) -> str:
+    """The passages handed to the generator. Before the answer is checked the best-matching
+    sentences are highlighted; afterwards, the sentences the answer's citations rest on."""
+    cited = {c.marker: c for c in citations or []}
+    items = []
+    for e in evidence:
+        citation = cited.get(e.marker)
+        if citation is not None and citation.highlights:
+            spans = [(h["start"], h["end"]) for h in citation.highlights]
+        else:
+            spans = [(h.start, h.end) for h in e.hits]
+        state = "cited" if citation is not None else ("unused" if citations is not None else "")
+        author = f' · <span class="pa-author">{html.escape(e.author)}</span>' if e.author else ""
+        items.append(
+            f'<div class="pa-passage pa-k-{key}-{e.marker} {state}">'
+            f'<div class="pa-head"><span class="pa-n">[{e.marker}]</span> '
+            f'<span class="pa-title">{html.escape(e.title)}</span>{author}</div>'
+            f'<blockquote class="pa-text">{_highlighted(e, spans)}</blockquote>'
+            f'<div class="pa-where">{html.escape(e.doc_id)}, characters {e.start:,}–{e.end:,}</div>'
+            "</div>"
+        )
+    label = "1 passage" if len(evidence) == 1 else f"{len(evidence)} passages"
+    return (
+        f'<details class="pa-sources"><summary>Sources: {label} '
+        f'<span class="pa-hint">(click a [n] in the answer to read one)</span></summary>'
+        f'{"".join(items)}</details>'
+    )
+
+
+def render_result(answer: Answer, key: str) -> str:
+    """The finished answer: a refusal looks different; a fallback says why it happened."""
+    if answer.refused:
+        reason = answer.refusal_reason or "no passage answers the question"
+        return (
+            '<div class="pa-refusal"><p><strong>The documents don\'t cover this.</strong></p>'
+            f"<p>Why: {html.escape(reason)}. Try naming the organisation or topic as the "
+            "documents would, or check the Library tab for what is there.</p></div>"
+        )
+    body = render_answer(answer.answer, key, {c.marker for c in answer.citations})
+    if answer.fallback:
+        body = render_notice(f"Note: {answer.fallback}.") + body
+    return body
+
+
+def render_notice(text: str) -> str:
+    return f'<div class="pa-notice">{html.escape(text)}</div>'
+
+
+def render_error(text: str) -> str:
+    return f'<div class="pa-error"><strong>Can\'t ask that.</strong> {html.escape(text)}</div>'
+
+
+CHAT_CSS = """
+.pa-cite { cursor: pointer; font-weight: 600; text-decoration: none; padding: 0 1px;
+  color: var(--color-accent); }
+.pa-cite:hover, .pa-cite:focus { text-decoration: underline; }
+.pa-sources summary { cursor: pointer; font-weight: 600; }
+.pa-hint { font-weight: 400; opacity: 0.7; font-size: 0.9em; }
+.pa-passage { margin: 0.5em 0; }
+.pa-passage.unused { opacity: 0.6; }
+.pa-head { font-size: 0.95em; }
+.pa-title { font-weight: 600; }
+.pa-text { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid var(--border-color-primary);
+  white-space: pre-wrap; }
+.pa-text mark { background: #fde68a; color: #111; padding: 0 1px; }
+.pa-where { font-size: 0.8em; opacity: 0.7; }
+.pa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.08);
+  padding: 0.4em 0.8em; }
+.pa-notice { border-left: 4px solid #2563eb; background: rgba(37, 99, 235, 0.08);
+  padding: 0.3em 0.8em; margin-bottom: 0.5em; font-size: 0.9em; }
+.pa-error { border-left: 4px solid #dc2626; background: rgba(220, 38, 38, 0.08);
+  padding: 0.4em 0.8em; }
+#pa-citation { position: fixed; top: 4.5rem; right: 1.5rem; width: min(36rem, 90vw);
+  max-height: 75vh; overflow: auto; z-index: 1000; background: var(--background-fill-primary);
+  color: var(--body-text-color); border: 1px solid var(--border-color-primary);
+  border-radius: 8px; box-shadow: 0 8px 30px rgba(0, 0, 0, 0.25); padding: 1em 1.2em; }
+#pa-citation[hidden] { display: none; }
+#pa-citation .pa-close { float: right; border: none; background: none; font-size: 1.4em;
+  cursor: pointer; color: inherit; }
+"""
+
+# Opens the passage a clicked [n] names, in a panel beside the chat; Esc or a click
+# elsewhere closes it. Delegated on the document, so streamed messages need no wiring.
+CITATION_SCRIPT = """
+() => {
+  if (window.paCitations) return;
+  window.paCitations = true;
+  const panel = document.createElement("div");
+  panel.id = "pa-citation";
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", "Cited passage");
+  panel.hidden = true;
+  document.body.appendChild(panel);
+  const open = (cite) => {
+    const key = [...cite.classList].find((name) => name.startsWith("pa-k-"));
+    const passage = key && document.querySelector(`.pa-passage.${key}`);
+    if (!passage) return;
+    panel.innerHTML = '<button class="pa-close" aria-label="Close">×</button>' + passage.innerHTML;
+    panel.dataset.key = key;
+    panel.hidden = false;
+  };
+  document.addEventListener("click", (event) => {
+    const cite = event.target.closest(".pa-cite");
+    if (cite) { event.preventDefault(); event.stopPropagation(); open(cite); return; }
+    if (event.target.closest(".pa-close") || !event.target.closest("#pa-citation")) {
+      panel.hidden = true;
+    }
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") panel.hidden = true;
+    const cite = event.target.closest && event.target.closest(".pa-cite");
+    if (cite && event.key === "Enter") open(cite);
+  });
+}
+"""

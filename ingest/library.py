@@ -1,0 +1,93 @@
+"""The document library as the chat's Library tab sees it: list, upload, remove.
+
+Uploads go through the same :class:`~ingest.indexer.Indexer` as ``assistant ingest``. An
+uploaded file is checked (loaded and parsed) before it is written anywhere, so a rejected
+file never replaces a good one; accepted files are kept under the data dir's ``uploads/``
+folder, which is where the catalog's ``source`` points and what a later re-ingest reads.
+
+Example:
+    >>> library = Library(Indexer.from_settings(settings), settings.uploads_dir)  # doctest: +SKIP
+    >>> [r.status for r in library.add([("notes.md", Path("/tmp/gradio/abc/notes.md"))])]  # doctest: +SKIP
+    ['added']
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from ingest.catalog import DocumentRecord
+from ingest.indexer import FileResult, Indexer
+from ingest.loaders import LoadError, sha256_of
+
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name for an upload: no folders (``../``, absolute paths), no control
+    characters, no leading dot; keeps the extension, which decides how it is read."""
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    base = _UNSAFE.sub("-", base).strip(" .-")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem[:100].strip(" .-") or "upload"
+    return f"{stem}.{ext[:10]}" if ext else stem
+
+
+class Library:
+    """Lists, adds (uploads) and removes documents; one writer at a time via the indexer's lock."""
+
+    def __init__(self, indexer: Indexer, uploads_dir: Path) -> None:
+        self.indexer = indexer
+        self.uploads_dir = uploads_dir
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.indexer.catalog.all()
+
+    def add(self, uploads: Iterable[tuple[str, Path]]) -> list[FileResult]:
+        """Ingests each ``(original name, temporary path)``; one result per upload, in order."""
+        return [self._add_one(name, path) for name, path in uploads]
+
+    def _add_one(self, name: str, path: Path) -> FileResult:
+        target = self.uploads_dir / safe_filename(name)
+        loader = self.indexer.loader
+        try:
+            # Read under the upload's own name: its extension decides the format.
+            data = loader.read(path)
+            if target.exists() and sha256_of(target.read_bytes()) == sha256_of(data):
+                return self._ingest(target, name)
+            twin = self.indexer.catalog.by_sha256(sha256_of(data))
+            if twin is not None:
+                return FileResult(
+                    name, "duplicate", twin.doc_id, twin.chunks,
+                    f"same content as '{twin.title}' (id {twin.doc_id}), already in the library; "
+                    "not stored twice",
+                )
+            loader.parse(path, data)
+        except LoadError as error:
+            return FileResult(name, "failed", reason=str(error))
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        # Written beside the target, then renamed: a crash never leaves half a file there.
+        handle, staging = tempfile.mkstemp(dir=self.uploads_dir, prefix=".upload-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(staging, target)
+        return self._ingest(target, name)
+
+    def _ingest(self, target: Path, name: str) -> FileResult:
+        (result,) = self.indexer.ingest([target]).files
+        return FileResult(name, result.status, result.doc_id, result.chunks, result.reason)
+
+    def remove(self, doc_id: str) -> DocumentRecord | None:
+        """Removes the document; an uploaded file goes too, so it doesn't come back."""
+        record = self.indexer.remove(doc_id)
+        if record is not None:
+            source = Path(record.source)
+            if source.is_relative_to(self.uploads_dir.resolve()):
+                source.unlink(missing_ok=True)
+        return record
