@@ -10,8 +10,10 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test test-fast clean-data
+.PHONY: setup run test test-fast screenshot clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,19 +24,24 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)  ## Create .venv/ and install the project (only when needed).
 
-run: setup  ## Ingest documents/ if anything changed, then say how to ask.
+run: setup  ## Ingest documents/ if anything changed, then serve the chat on 127.0.0.1.
 	$(BIN)/assistant ingest documents --prune
-	@echo
-	@echo "The library is ready. Ask a question:"
-	@echo "  $(BIN)/assistant ask \"Who is NHS England's interim London director?\""
-	@echo "  $(BIN)/assistant ask \"...\" --generator extractive   # no language model, instant"
-	@echo "List the library:  $(BIN)/assistant docs list      Add documents:  $(BIN)/assistant ingest PATH..."
+	@echo "Also from a terminal:  $(BIN)/assistant ask \"Who is NHS England's interim London director?\""
+	$(BIN)/assistant serve
 
-test: setup  ## The whole test suite, slow tests included (what CI runs).
+# The browser tests drive Debian's chromium; Playwright never downloads one.
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+test: setup $(CHROMIUM)  ## The whole test suite, slow and browser tests included (what CI runs).
 	$(BIN)/pytest
 
 test-fast: setup  ## Skip the slow-marked tests while developing.
 	$(BIN)/pytest -m "not slow"
+
+screenshot: setup $(CHROMIUM)  ## Redraw docs/chat.png from the real page.
+	$(BIN)/python docs/screenshot.py
 
 clean-data:  ## Forget the local store (documents/ is untouched).
 	rm -rf data

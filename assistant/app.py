@@ -28,8 +28,8 @@ from assistant.answering.chain import (
     AnswerChain, DoneEvent, QuestionError, SourcesEvent, TokenEvent,
 )
 from assistant.chat_view import (
-    CHAT_CSS, CITATION_SCRIPT, render_answer, render_error, render_question, render_result,
-    render_sources,
+    CHAT_CSS, CITATION_SCRIPT, passages_label, render_answer, render_error, render_question,
+    render_result, render_sources,
 )
 from assistant.settings import Settings
 from ingest.catalog import DocumentRecord
@@ -65,7 +65,7 @@ def upload_report(results: list[FileResult]) -> str:
     for r in results:
         name = Path(r.path).name
         if r.status in ("added", "updated"):
-            detail = f"{r.status} as '{r.doc_id}' ({r.chunks} passages)"
+            detail = f"{r.status} as '{r.doc_id}' ({passages_label(r.chunks)})"
         elif r.status == "unchanged":
             detail = "already in the library, unchanged"
         else:
@@ -163,7 +163,7 @@ class ChatApp:
         except IngestLocked as error:
             return f"❌ The library is busy: {error}", *self.library_view()
         message = (
-            f"🗑️ Removed **{record.title}** ({record.chunks} passages)." if record
+            f"🗑️ Removed **{record.title}** ({passages_label(record.chunks)})." if record
             else f"No document '{doc_id}' (already removed?)."
         )
         return message, *self.library_view()

@@ -32,6 +32,10 @@ def _marker_link(number: int, key: str) -> str:
     )
 
 
+def passages_label(count: int) -> str:
+    return "1 passage" if count == 1 else f"{count} passages"
+
+
 def render_question(question: str) -> str:
     """The user's message as text (never markup); a huge paste shows only its start."""
     shown = question if len(question) <= QUESTION_PREVIEW_CHARS else (
@@ -40,8 +44,9 @@ def render_question(question: str) -> str:
     return f'<div class="pa-question">{html.escape(shown)}</div>'
 
 
-def render_answer(text: str, key: str, markers: set[int]) -> str:
-    """The answer as paragraphs, each known ``[n]`` a link to its passage."""
+def render_answer(text: str, key: str, markers: set[int], done: bool = False) -> str:
+    """The answer as paragraphs, each known ``[n]`` a link to its passage; ``done`` marks
+    the checked answer (class ``pa-done``), as opposed to one still streaming."""
 
     def link(match: re.Match[str]) -> str:
         number = int(match.group(1))
@@ -53,7 +58,7 @@ def render_answer(text: str, key: str, markers: set[int]) -> str:
         if line.strip()
     ]
     body = "".join(f"<p>{p}</p>" for p in paragraphs) or "<p>…</p>"
-    return f'<div class="pa-answer">{body}</div>'
+    return f'<div class="pa-answer{" pa-done" if done else ""}">{body}</div>'
 
 
 def _highlighted(evidence: Evidence, spans: Iterable[tuple[int, int]]) -> str:
@@ -92,7 +97,7 @@ def render_sources(
             f'<div class="pa-where">{html.escape(e.doc_id)}, characters {e.start:,}–{e.end:,}</div>'
             "</div>"
         )
-    label = "1 passage" if len(evidence) == 1 else f"{len(evidence)} passages"
+    label = passages_label(len(evidence))
     return (
         f'<details class="pa-sources"><summary>Sources: {label} '
         f'<span class="pa-hint">(click a [n] in the answer to read one)</span></summary>'
@@ -105,11 +110,11 @@ def render_result(answer: Answer, key: str) -> str:
     if answer.refused:
         reason = answer.refusal_reason or "no passage answers the question"
         return (
-            '<div class="pa-refusal"><p><strong>The documents don\'t cover this.</strong></p>'
+            '<div class="pa-refusal pa-done"><p><strong>The documents don\'t cover this.</strong></p>'
             f"<p>Why: {html.escape(reason)}. Try naming the organisation or topic as the "
             "documents would, or check the Library tab for what is there.</p></div>"
         )
-    body = render_answer(answer.answer, key, {c.marker for c in answer.citations})
+    body = render_answer(answer.answer, key, {c.marker for c in answer.citations}, done=True)
     if answer.fallback:
         body = render_notice(f"Note: {answer.fallback}.") + body
     return body
@@ -120,7 +125,7 @@ def render_notice(text: str) -> str:
 
 
 def render_error(text: str) -> str:
-    return f'<div class="pa-error"><strong>Can\'t ask that.</strong> {html.escape(text)}</div>'
+    return f'<div class="pa-error pa-done"><strong>Can\'t ask that.</strong> {html.escape(text)}</div>'
 
 
 CHAT_CSS = """
@@ -134,7 +139,7 @@ CHAT_CSS = """
 .pa-head { font-size: 0.95em; }
 .pa-title { font-weight: 600; }
 .pa-text { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid var(--border-color-primary);
-  white-space: pre-wrap; }
+  white-space: pre-line; }
 .pa-text mark { background: #fde68a; color: #111; padding: 0 1px; }
 .pa-where { font-size: 0.8em; opacity: 0.7; }
 .pa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.08);
@@ -143,7 +148,7 @@ CHAT_CSS = """
   padding: 0.3em 0.8em; margin-bottom: 0.5em; font-size: 0.9em; }
 .pa-error { border-left: 4px solid #dc2626; background: rgba(220, 38, 38, 0.08);
   padding: 0.4em 0.8em; }
-#pa-citation { position: fixed; top: 4.5rem; right: 1.5rem; width: min(36rem, 90vw);
+#pa-citation { position: fixed; top: 4.5rem; right: 1.5rem; width: min(40rem, 92vw);
   max-height: 75vh; overflow: auto; z-index: 1000; background: var(--background-fill-primary);
   color: var(--body-text-color); border: 1px solid var(--border-color-primary);
   border-radius: 8px; box-shadow: 0 8px 30px rgba(0, 0, 0, 0.25); padding: 1em 1.2em; }
@@ -152,7 +157,7 @@ CHAT_CSS = """
   cursor: pointer; color: inherit; }
 """
 
-# Opens the passage a clicked [n] names, in a panel beside the chat; Esc or a click
+# Opens the passage a clicked [n] names, in a panel beneath the marker; Esc or a click
 # elsewhere closes it. Delegated on the document, so streamed messages need no wiring.
 CITATION_SCRIPT = """
 () => {
@@ -171,6 +176,14 @@ CITATION_SCRIPT = """
     panel.innerHTML = '<button class="pa-close" aria-label="Close">×</button>' + passage.innerHTML;
     panel.dataset.key = key;
     panel.hidden = false;
+    // Just below the marker, so the sentence that cites it stays in view.
+    const at = cite.getBoundingClientRect();
+    const room = window.innerHeight - at.bottom - 16;
+    const top = room > 240 ? at.bottom + 8 : Math.max(8, at.top - panel.offsetHeight - 8);
+    const left = Math.min(Math.max(8, at.left - 40), window.innerWidth - panel.offsetWidth - 16);
+    panel.style.top = `${top}px`;
+    panel.style.left = `${left}px`;
+    panel.style.right = "auto";
   };
   document.addEventListener("click", (event) => {
     const cite = event.target.closest(".pa-cite");

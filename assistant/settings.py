@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=180.0, gt=0)
     llm_threads: int | None = Field(default=None, ge=1, description="Default: all cores.")
     llm_context_tokens: int = Field(default=4096, ge=512)
+    models_dir: Path | None = Field(
+        default=None, description="Where the embedded model is assembled; default DATA_DIR/models."
+    )
 
     # The chat in the browser (`assistant serve`).
     host: str = Field(default="127.0.0.1", description="Address the chat listens on.")
@@ -116,6 +119,10 @@ class Settings(BaseSettings):
     @property
     def records_db_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'records.sqlite'}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def uploads_dir(self) -> Path:

@@ -19,6 +19,14 @@ DOCUMENTS_DIR = REPO_ROOT / "documents"
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 
 
+@pytest.fixture(scope="session")
+def local_model_path(tmp_path_factory) -> Path:
+    """The embedded model, assembled once per test run (1.1 GB, 3.5 s)."""
+    from assistant.answering.local_model import assemble_model
+
+    return assemble_model(tmp_path_factory.mktemp("models"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", _env_file=None)

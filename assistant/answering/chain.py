@@ -208,9 +208,9 @@ class AnswerChain:
         )
         if not model_refused:
             self._verify_into(result, text, evidence)
-        if model_refused or not result.answer:
-            # The refusal policy found evidence, yet the model answered nothing it could
-            # support: small models often miss what is there, so quote the evidence instead.
+        if model_refused or not result.citations:
+            # The refusal policy found evidence, yet the model answered nothing a passage
+            # supports: small models often miss what is there, so quote the evidence instead.
             result.generator = "extractive"
             result.fallback = (
                 "the language model gave no answer the evidence supports; "
@@ -269,7 +269,7 @@ def _embedded_chat_model(settings: Settings):
     from assistant.answering.local_model import LocalModelServer, assemble_model
 
     server = LocalModelServer(
-        assemble_model(settings.data_dir / "models"),
+        assemble_model(settings.resolved_models_dir),
         threads=settings.llm_threads,
         context_tokens=settings.llm_context_tokens,
     ).start()

@@ -116,6 +116,12 @@ def support(claim: str, evidence_text: str) -> float:
     return coverage(claim, evidence_text)
 
 
+def vouched_text(evidence: Evidence) -> str:
+    """What a marker vouches for: the passage, and who wrote it under what title, so that
+    "According to Dave West, …" is supported by a passage of his."""
+    return f"{evidence.text}\n{evidence.title}\n{evidence.author}"
+
+
 def backing_sentence(claim: str, evidence: Evidence) -> Span:
     """The sentence of the evidence that best supports the claim."""
     return max(sentences(evidence.text, evidence.start), key=lambda s: coverage(claim, s.text))
@@ -138,7 +144,7 @@ def verify(
                 if marker not in by_marker:
                     check.unresolved_markers.append(marker)
                     continue
-                backing = support(claim, by_marker[marker].text)
+                backing = support(claim, vouched_text(by_marker[marker]))
                 if backing >= min_support:
                     kept.append(marker)
                 else:
@@ -146,14 +152,16 @@ def verify(
                         {"sentence": claim, "marker": marker, "support": round(backing, 2)}
                     )
             if not kept and len(terms(claim)) >= _CLAIM_TERMS and evidence:
-                best = max(evidence, key=lambda e: support(claim, e.text))
-                backing = support(claim, best.text)
+                best = max(evidence, key=lambda e: support(claim, vouched_text(e)))
+                backing = support(claim, vouched_text(best))
                 if backing >= min_support:
                     kept.append(best.marker)
                     check.added_markers.append(
                         {"sentence": claim, "marker": best.marker, "support": round(backing, 2)}
                     )
-                elif not all(any(mentions(e.text, t) for e in evidence) for t in key_terms(claim)):
+                elif not all(
+                    any(mentions(vouched_text(e), t) for e in evidence) for t in key_terms(claim)
+                ):
                     check.removed_sentences.append(claim)
                     continue
                 else:

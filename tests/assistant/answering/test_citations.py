@@ -75,3 +75,17 @@ def test_an_invented_name_is_removed_but_the_supported_rest_stays():
     text, cited, check = verify(answer, EVIDENCE, 0.5)
     assert text == "There are 33 local authorities [2]."
     assert check.removed_sentences == ["Simon Stevens leads them."]
+
+
+def test_the_author_of_a_passage_vouches_for_an_attribution_to_them():
+    text, cited, check = verify("According to Ben Clover, there are five STPs [2].", EVIDENCE, 0.5)
+    assert [c.marker for c in cited] == [2] and check.passed
+    _, cited, check = verify("According to Dave West, there are five STPs [2].", EVIDENCE, 0.5)
+    assert cited == [] and check.unsupported
+
+
+def test_a_citation_names_the_sentence_its_claim_rests_on():
+    two = Evidence(1, "west", "T", "A", "s", "Intro words here. Jane Cummings is director.", 100, 144, 1.0)
+    _, (citation,), _ = verify("Jane Cummings is the director [1].", [two], 0.5)
+    (highlight,) = citation.highlights
+    assert highlight == {"start": 118, "end": 144, "text": "Jane Cummings is director."}

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    return assemble_model(tmp_path_factory.mktemp("models"))
+def model_path(local_model_path):
+    return local_model_path
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,77 @@
+"""The chat's HTML: markers link to known passages, and nothing from outside is markup."""
+
+from __future__ import annotations
+
+from assistant.answering.chain import Answer
+from assistant.answering.citations import Citation
+from assistant.answering.evidence import Evidence
+from assistant.chat_view import (
+    render_answer, render_error, render_question, render_result, render_sources,
+)
+from assistant.text import Span
+
+SOURCE = "Intro. Jane Cummings is interim director. She is <b>busy</b>."
+
+
+def evidence(marker: int = 1, author: str = "Dave West") -> Evidence:
+    start = SOURCE.index("Jane")
+    text = SOURCE[start:]
+    hit = Span("Jane Cummings is interim director.", start, start + 34)
+    return Evidence(marker, "doc", "Title <i>", author, "s.md", text, start, len(SOURCE), 1.0,
+                    [hit])
+
+
+def answer(**changes) -> Answer:
+    base = dict(question="q", answer="Jane Cummings is interim director [1].", refused=False,
+                citations=[], generator="llm", verification={}, timings={})
+    return Answer(**{**base, **changes})
+
+
+def test_known_markers_become_links_to_their_passage_and_unknown_ones_vanish():
+    html = render_answer("A [1]. B [3].", "k9", {1})
+    assert 'class="pa-cite pa-k-k9-1"' in html
+    assert "[3]" not in html
+
+
+def test_answer_text_is_escaped():
+    html = render_answer("<script>alert(1)</script> fact [1].", "k", {1})
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_questions_are_escaped_and_a_huge_one_is_shortened():
+    assert "&lt;img" in render_question("<img src=x onerror=alert(1)>")
+    shown = render_question("x" * 1_000_000)
+    assert len(shown) < 1000 and "1,000,000 characters" in shown
+
+
+def test_sources_escape_document_text_and_highlight_the_best_hit_before_checking():
+    html = render_sources([evidence()], "k")
+    assert "<b>busy</b>" not in html and "&lt;b&gt;busy&lt;/b&gt;" in html
+    assert "Title &lt;i&gt;" in html
+    assert "<mark>Jane Cummings is interim director.</mark>" in html
+    assert 'class="pa-passage pa-k-k-1 "' in html
+
+
+def test_after_checking_the_cited_sentence_is_highlighted_and_unused_passages_dimmed():
+    start = SOURCE.index("She")
+    backing = {"start": start, "end": len(SOURCE), "text": SOURCE[start:]}
+    cited = Citation(1, "doc", "T", "A", "", 0, 0, "s.md", (backing,))
+    html = render_sources([evidence(1), evidence(2)], "k", [cited])
+    first, second = html.split('class="pa-passage')[1:]
+    assert "<mark>She is &lt;b&gt;busy&lt;/b&gt;.</mark>" in first and " cited" in first
+    assert " unused" in second
+
+
+def test_a_refusal_looks_different_from_an_answer_and_says_why():
+    refused = render_result(answer(refused=True, refusal_reason="Bristol is not in them"), "k")
+    assert "pa-refusal" in refused and "Bristol is not in them" in refused
+    assert "pa-refusal" not in render_result(answer(), "k")
+
+
+def test_a_fallback_is_announced_above_the_answer():
+    html = render_result(answer(fallback="the language model could not be reached"), "k")
+    assert html.index("pa-notice") < html.index("pa-answer")
+
+
+def test_errors_are_escaped():
+    assert "&lt;b&gt;" in render_error("<b>bad</b>")

@@ -1,0 +1,68 @@
+"""Helpers for driving the real chat: serve it in a subprocess, open it in Debian's chromium.
+
+Used by the browser tests and by ``docs/screenshot.py``. Playwright drives
+``/usr/bin/chromium`` (installed by ``make test``); it never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.answering.local_model import free_port
+from assistant.settings import REPO_ROOT
+
+CHROMIUM = Path(os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ASSISTANT = Path(sys.executable).parent / "assistant"
+
+
+def launch_chromium(playwright):
+    """Headless Debian chromium with the flags these machines need."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def run_assistant(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ASSISTANT), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+        check=True, timeout=600,
+    )
+
+
+@contextmanager
+def serve_chat(env_overrides: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``assistant serve`` on a free loopback port; yields its URL once the page answers."""
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+           "GRADIO_ANALYTICS_ENABLED": "False", **env_overrides}
+    url = f"http://127.0.0.1:{port}/"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [str(ASSISTANT), "serve", "--port", str(port)], env=env, cwd=REPO_ROOT,
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"assistant serve exited: {log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no page at {url}: {log_path.read_text()[-2000:]}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
