@@ -205,6 +205,81 @@ def ask(
         raise typer.Exit(2) from None
 
 
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[
+        str, typer.Option(help="gold: evals/gold.jsonl on documents/. covid-qa: the external "
+                               "benchmark, read from ../shared/data/covid-qa/.")
+    ] = "gold",
+    generator: Annotated[
+        str, typer.Option("--generator", "-g", help="extractive (no model) or llm.")
+    ] = "extractive",
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Ask only the first N questions.")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="covid-qa: all 1,380 questions, not the fixed sample of 150.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if a metric falls below evals/thresholds.toml.")
+    ] = False,
+    baseline_answers: Annotated[
+        bool | None,
+        typer.Option("--baseline-answers/--no-baseline-answers",
+                     help="Also generate the tutorial baseline's answers (default: with llm)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score answers and retrieval on a dataset, beside the LangChain tutorial baseline.
+
+    Writes evals/reports/<dataset>-<generator>-<date>.{md,json,png} and latest-<dataset>.md.
+    Exit codes: 0 done (and, with --check, every floor held); 1 a floor was missed; 2 usage.
+    """
+    from evals.datasets import DATASETS
+    from evals.report import check as check_floors
+    from evals.report import load_thresholds, write_reports
+    from evals.runner import run_eval
+
+    if dataset not in DATASETS:
+        err.print(f"[red]Unknown dataset '{dataset}'.[/red] Choose one of: {', '.join(DATASETS)}.")
+        raise typer.Exit(2)
+    if generator not in ("extractive", "llm"):
+        err.print(f"[red]Unknown generator '{generator}'.[/red] Choose extractive or llm.")
+        raise typer.Exit(2)
+    settings = _settings()
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
+    ) as bar:
+        task = bar.add_task("preparing", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            run = run_eval(settings, dataset, generator, limit, full, baseline_answers, progress)
+        except FileNotFoundError as error:
+            err.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
+    thresholds = load_thresholds()
+    failures = check_floors(run, thresholds) if check else []
+    paths = write_reports(run, failures=failures, thresholds=thresholds)
+    if as_json:
+        print(json.dumps({"dataset": dataset, "generator": generator, "ours": run.ours,
+                          "baseline": run.baseline, "check_failures": failures,
+                          "reports": [str(p) for p in paths]}, indent=2))
+    else:
+        table = Table("metric", "ours", "baseline")
+        for metric, value in run.ours.items():
+            table.add_row(metric, str(value), str(run.baseline.get(metric)))
+        out.print(table)
+        out.print(f"Reports: {', '.join(str(p) for p in paths)}")
+        for failure in failures:
+            err.print(f"[red]Below the floor:[/red] {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[

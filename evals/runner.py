@@ -1,0 +1,152 @@
+"""One evaluation run: ours and the tutorial baseline, on the same questions, side by side.
+
+Each dataset is ingested into its own folder under ``DATA_DIR/eval/<dataset>/`` (ours and
+the baseline's apart), never into the user's library; re-runs skip unchanged documents.
+
+Example:
+    >>> run = run_eval(Settings(), "gold", generator="extractive")  # doctest: +SKIP
+    >>> run.ours["fact_accuracy"], run.baseline["recall@5"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from assistant.answering.chain import AnswerChain, build_chain
+from assistant.settings import Settings
+from evals.baseline import DONT_KNOW, TutorialBaseline
+from evals.datasets import Dataset, EvalQuestion, load_covid_qa, load_gold
+from evals.metrics import QuestionResult, fact_found, holds_fact, span_rank, summarise
+from ingest.catalog import Catalog
+from ingest.indexer import Indexer
+
+RETRIEVAL_DEPTH = 10
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class EvalRun:
+    dataset: str
+    generator: str
+    questions: int
+    started: str
+    settings: dict
+    ours: dict
+    baseline: dict
+    baseline_answers: bool
+    results: list[QuestionResult] = field(default_factory=list, repr=False)
+    baseline_results: list[QuestionResult] = field(default_factory=list, repr=False)
+
+
+def load_dataset(name: str, settings: Settings, full: bool = False) -> Dataset:
+    if name == "gold":
+        return load_gold()
+    if name == "covid-qa":
+        return load_covid_qa(eval_dir(settings, name) / "papers", sample=None if full else 150)
+    raise ValueError(f"unknown dataset '{name}'")
+
+
+def eval_dir(settings: Settings, dataset: str):
+    return settings.data_dir / "eval" / dataset
+
+
+def run_eval(
+    settings: Settings, dataset_name: str, generator: str = "extractive", limit: int | None = None,
+    full: bool = False, baseline_answers: bool | None = None, progress: Progress | None = None,
+) -> EvalRun:
+    """Ingests the dataset (ours and the baseline's way), asks every question of both,
+    and scores them. The baseline answers only with a language model: by default when
+    ``generator`` is ``llm``; its retrieval is always measured."""
+    progress = progress or (lambda stage, done, total: None)
+    dataset = load_dataset(dataset_name, settings, full)
+    questions = dataset.questions[:limit] if limit else dataset.questions
+    folder = eval_dir(settings, dataset_name)
+    ours_settings = settings.model_copy(update={
+        "data_dir": folder / "ours", "models_dir": settings.resolved_models_dir,
+    })
+    progress("ingest (ours)", 0, 1)
+    indexer = Indexer.from_settings(ours_settings)
+    indexer.ingest([dataset.documents_dir], prune=True)
+    chain = build_chain(ours_settings, indexer.vector_store)
+    progress("ingest (baseline)", 0, 1)
+    baseline = TutorialBaseline.build(folder / "baseline", indexer.vector_store.embeddings)
+    baseline.ingest(dataset.documents_dir)
+    texts = {r.doc_id: r.text for r in Catalog(ours_settings.records_db_url).all()}
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    results = []
+    for done, question in enumerate(questions):
+        progress("ours", done, len(questions))
+        results.append(_ask_ours(chain, question, generator, texts))
+    answer_too = generator == "llm" if baseline_answers is None else baseline_answers
+    chat_model = chain.generators["llm"].chat_model if answer_too else None
+    baseline_results = []
+    for done, question in enumerate(questions):
+        progress("baseline", done, len(questions))
+        baseline_results.append(_ask_baseline(baseline, question, chat_model))
+    progress("done", len(questions), len(questions))
+    return EvalRun(
+        dataset=dataset_name, generator=generator, questions=len(questions), started=started,
+        settings=_tuned(ours_settings), ours=summarise(results),
+        baseline=summarise(baseline_results), baseline_answers=answer_too,
+        results=results, baseline_results=baseline_results,
+    )
+
+
+def _ask_ours(
+    chain: AnswerChain, question: EvalQuestion, generator: str, texts: dict[str, str]
+) -> QuestionResult:
+    passages = chain.retriever.search(question.question, RETRIEVAL_DEPTH)
+    rank = span_rank(question.span, [(p.doc_id, p.start, p.end) for p in passages])
+    answer = chain.answer(question.question, generator=generator)
+    valid = precise = 0
+    for c in answer.citations:
+        verbatim = texts.get(c.doc_id, "")[c.start : c.end] == c.text
+        valid += verbatim and f"[{c.marker}]" in answer.answer
+        precise += holds_fact(question, c.doc_id, c.start, c.end, c.text)
+    return QuestionResult(
+        id=question.id, answerable=question.answerable, refused=answer.refused,
+        fact_ok=(not answer.refused and fact_found(question, answer.answer))
+        if question.answerable else None,
+        rank=rank, citations=len(answer.citations), citations_valid=valid,
+        citations_precise=precise, first_token_ms=answer.timings.get("first_token_ms"),
+        total_ms=answer.timings.get("total_ms"), answer=answer.answer,
+        notes={"span_located": question.span is not None, "generator": answer.generator,
+               "fallback": answer.fallback},
+    )
+
+
+def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model) -> QuestionResult:
+    started = time.perf_counter()
+    chunks = baseline.retrieve(question.question, RETRIEVAL_DEPTH)
+    rank = span_rank(
+        question.span, [(c.metadata["doc_id"], c.metadata["start"], c.metadata["end"]) for c in chunks]
+    )
+    result = QuestionResult(
+        id=question.id, answerable=question.answerable, refused=False, fact_ok=None, rank=rank,
+        notes={"span_located": question.span is not None},
+    )
+    if chat_model is None:
+        return result
+    text, first = "", None
+    for piece in baseline.stream(question.question, chat_model, chunks):
+        if piece and first is None:
+            first = (time.perf_counter() - started) * 1000
+        text += piece
+    result.answer = text
+    result.refused = bool(DONT_KNOW.search(text))
+    result.fact_ok = (not result.refused and fact_found(question, text)) if question.answerable else None
+    result.first_token_ms = first
+    result.total_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def _tuned(settings: Settings) -> dict:
+    """The settings that shape answers, recorded in every report."""
+    keys = ("chunk_size", "chunk_overlap", "top_k", "dense_k", "keyword_k", "rrf_k",
+            "dense_weight", "keyword_weight", "evidence_hits", "evidence_window",
+            "evidence_max_chars", "refusal_min_score", "min_support", "llm_url", "llm_model")
+    return {k: getattr(settings, k) for k in keys}
