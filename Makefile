@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test test-fast screenshot clean-data
+.PHONY: setup run test test-fast eval screenshot clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,18 @@ $(CHROMIUM):
 	apt-get install -y --no-install-recommends chromium || \
 	  (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-test: setup $(CHROMIUM)  ## The whole test suite, slow and browser tests included (what CI runs).
+test: setup $(CHROMIUM)  ## The whole test suite, slow and browser tests included, then the quality gate (what CI runs).
 	$(BIN)/pytest
+	# Quality gate: fails when the gold set's extractive answers fall below evals/thresholds.toml.
+	$(BIN)/assistant eval --dataset gold --generator extractive --check --reports data/ci-reports
 
 test-fast: setup  ## Skip the slow-marked tests while developing.
 	$(BIN)/pytest -m "not slow"
+
+eval: setup  ## Refresh the committed reports: gold (extractive, llm) and the COVID-QA sample.
+	$(BIN)/assistant eval --dataset gold --generator extractive
+	$(BIN)/assistant eval --dataset gold --generator llm
+	$(BIN)/assistant eval --dataset covid-qa --generator extractive
 
 screenshot: setup $(CHROMIUM)  ## Redraw docs/chat.png from the real page.
 	$(BIN)/python docs/screenshot.py

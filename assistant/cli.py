@@ -228,6 +228,14 @@ def evaluate(
         typer.Option("--baseline-answers/--no-baseline-answers",
                      help="Also generate the tutorial baseline's answers (default: with llm)."),
     ] = None,
+    thresholds_path: Annotated[
+        Path | None, typer.Option("--thresholds", exists=True, dir_okay=False,
+                                  help="Floors and goals (default evals/thresholds.toml).")
+    ] = None,
+    reports_dir: Annotated[
+        Path | None, typer.Option("--reports", file_okay=False,
+                                  help="Where reports go (default evals/reports).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Score answers and retrieval on a dataset, beside the LangChain tutorial baseline.
@@ -237,7 +245,7 @@ def evaluate(
     """
     from evals.datasets import DATASETS
     from evals.report import check as check_floors
-    from evals.report import load_thresholds, write_reports
+    from evals.report import REPORTS_DIR, THRESHOLDS_PATH, load_thresholds, write_reports
     from evals.runner import run_eval
 
     if dataset not in DATASETS:
@@ -261,9 +269,9 @@ def evaluate(
         except FileNotFoundError as error:
             err.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from None
-    thresholds = load_thresholds()
+    thresholds = load_thresholds(thresholds_path or THRESHOLDS_PATH)
     failures = check_floors(run, thresholds) if check else []
-    paths = write_reports(run, failures=failures, thresholds=thresholds)
+    paths = write_reports(run, reports_dir or REPORTS_DIR, failures, thresholds)
     if as_json:
         print(json.dumps({"dataset": dataset, "generator": generator, "ours": run.ours,
                           "baseline": run.baseline, "check_failures": failures,

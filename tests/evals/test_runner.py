@@ -1,0 +1,108 @@
+"""Evaluation runs for real: the gold set and COVID-QA, ours beside the tutorial baseline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.datasets import COVID_QA_PATH, load_covid_qa
+from evals.report import check, load_thresholds, write_reports
+from evals.runner import run_eval
+
+ASSISTANT = Path(sys.executable).with_name("assistant")
+
+
+@pytest.fixture(scope="module")
+def gold_run(tmp_path_factory):
+    from assistant.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("eval") / "data", _env_file=None)
+    return run_eval(settings, "gold", "extractive", limit=12)
+
+
+def test_a_gold_run_scores_ours_and_the_baseline_on_the_same_questions(gold_run):
+    assert gold_run.questions == 12 == len(gold_run.results) == len(gold_run.baseline_results)
+    assert [r.id for r in gold_run.results] == [r.id for r in gold_run.baseline_results]
+    assert gold_run.ours["citation_validity"] == 1.0
+    assert 0 < gold_run.ours["fact_accuracy"] <= 1
+    # The baseline's retrieval is measured even without a language model; its answers are not.
+    assert gold_run.baseline["recall@5"] is not None
+    assert gold_run.baseline["fact_accuracy"] is None and not gold_run.baseline_answers
+
+
+def test_reports_are_written_with_a_chart_and_a_latest_copy(gold_run, tmp_path):
+    paths = write_reports(gold_run, tmp_path, [], load_thresholds())
+    assert {p.suffix for p in paths} == {".md", ".json", ".png"}
+    latest = (tmp_path / "latest-gold.md").read_text()
+    assert "| recall@5 |" in latest and "baseline" in latest
+    assert (tmp_path / "latest-gold.png").read_bytes().startswith(b"\x89PNG")
+    data = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
+    assert data["ours"] == gold_run.ours and len(data["results"]) == 12
+
+
+def test_check_names_every_floor_a_run_misses(gold_run):
+    floors = {"floors": {"gold": {"extractive": {
+        "fact_accuracy": 1.01, "citation_validity": 1.0, "recall@5_over_baseline": 0.5,
+    }}}}
+    failures = check(gold_run, floors)
+    assert any(f.startswith("fact_accuracy") for f in failures)
+    assert any(f.startswith("recall@5") for f in failures)
+    assert not any(f.startswith("citation_validity") for f in failures)
+
+
+def test_the_cli_exits_1_below_a_floor_and_0_above(tmp_path):
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
+    strict, lenient = tmp_path / "strict.toml", tmp_path / "lenient.toml"
+    strict.write_text('[floors.gold.extractive]\nfact_accuracy = 1.01\n')
+    lenient.write_text('[floors.gold.extractive]\ncitation_validity = 1.0\n')
+
+    def run(thresholds: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(ASSISTANT), "eval", "--dataset", "gold", "--limit", "4", "--check", "--json",
+             "--thresholds", str(thresholds), "--reports", str(tmp_path / "reports")],
+            capture_output=True, text=True, env=env, timeout=600,
+        )
+
+    failed = run(strict)
+    assert failed.returncode == 1, failed.stderr
+    assert json.loads(failed.stdout)["check_failures"]
+    passed = run(lenient)
+    assert passed.returncode == 0, passed.stderr
+    assert (tmp_path / "reports" / "latest-gold.md").exists()
+
+
+def test_an_unknown_dataset_is_a_usage_error(tmp_path):
+    result = subprocess.run([str(ASSISTANT), "eval", "--dataset", "squad"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "covid-qa" in result.stderr
+
+
+@pytest.mark.skipif(not COVID_QA_PATH.exists() and not os.environ.get("CI"),
+                    reason="../shared/data/covid-qa is not on this machine")
+def test_covid_qa_papers_keep_their_answer_offsets_and_the_sample_is_fixed(tmp_path):
+    from ingest.loaders import FileLoader
+
+    first = load_covid_qa(tmp_path / "papers", sample=20)
+    again = load_covid_qa(tmp_path / "papers", sample=20)
+    assert [q.id for q in first.questions] == [q.id for q in again.questions]
+    assert len(list((tmp_path / "papers").glob("*.md"))) == 98
+    loader = FileLoader(100_000_000, 5000)
+    for q in first.questions:
+        text = loader.load(tmp_path / "papers" / f"{q.span.doc_id}.md").page_content
+        assert text[q.span.start : q.span.end] == q.span.text
+
+
+@pytest.mark.slow
+def test_on_covid_qa_our_retrieval_is_measured_beside_the_baseline(tmp_path):
+    from assistant.settings import Settings
+
+    run = run_eval(Settings(data_dir=tmp_path / "data", _env_file=None), "covid-qa",
+                   "extractive", limit=15)
+    assert run.questions == 15
+    assert run.ours["recall@5"] is not None and run.baseline["recall@5"] is not None
+    assert run.ours["citation_validity"] == 1.0
