@@ -23,13 +23,14 @@ from typing import Protocol
 
 from langchain_core.vectorstores import VectorStore
 
-from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify
+from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify, with_markers
 from assistant.answering.evidence import Evidence, EvidenceSelector, ScoredUnit
 from assistant.answering.extractive import ExtractiveGenerator
 from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
+from assistant.text import coverage
 
 GENERATORS = ("llm", "extractive")
 REFUSAL = "The documents don't cover this."
@@ -208,6 +209,10 @@ class AnswerChain:
         )
         if not model_refused:
             self._verify_into(result, text, evidence)
+            if result.generator == "llm" and result.citations:
+                if quote := self._key_quote(result, evidence, units):
+                    yield TokenEvent(f"\n{quote}")
+                    self._verify_into(result, f"{result.answer}\n{quote}", evidence)
         if model_refused or not result.citations:
             # The refusal policy found evidence, yet the model answered nothing a passage
             # supports: small models often miss what is there, so quote the evidence instead.
@@ -220,6 +225,23 @@ class AnswerChain:
             self._verify_into(result, quoted, evidence)
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)
+
+    def _key_quote(
+        self, result: Answer, evidence: list[Evidence], units: list[ScoredUnit]
+    ) -> str | None:
+        """The best-matching sentence, quoted and cited, when the model's answer neither
+        rests on it nor restates it. A small model sometimes answers from a neighbouring
+        sentence; the reader then still sees the one most likely to answer."""
+        best = next((u for u in units if any(e.contains(u.span) for e in evidence)), None)
+        if best is None:
+            return None
+        backing = {(h["start"], h["end"]) for c in result.citations for h in c.highlights}
+        if (best.span.start, best.span.end) in backing:
+            return None
+        if coverage(best.span.text, result.answer) >= self.min_support:
+            return None
+        holder = next(e for e in evidence if e.contains(best.span))
+        return with_markers(f"The documents say: “{best.span.text.strip()}”", [holder.marker])
 
     def _verify_into(self, result: Answer, text: str, evidence: list[Evidence]) -> None:
         result.answer, result.citations, verification = verify(text, evidence, self.min_support)

@@ -177,3 +177,27 @@ def test_a_model_invention_is_removed_from_the_answer(chain):
     assert answer.generator == "llm"
     assert "£40" not in answer.answer and "stroke and trauma" in answer.answer
     assert answer.verification["removed_sentences"] == ["It cost £40 million in 2009."]
+
+
+def test_an_answer_from_a_side_sentence_gets_the_best_matching_sentence_quoted(chain):
+    from assistant.text import sentences
+
+    question = "Which services did NHS London redesign?"
+    evidence = chain.answer(question, generator="extractive").evidence
+    # A sentence of the evidence that is not about the redesign: what a confused model cites.
+    side, marker = next(
+        (s.text, e.marker) for e in evidence for s in sentences(e.text)
+        if "stroke" not in s.text and len(s.text.split()) > 8
+    )
+    answer = _chain_with_model(chain, f"{side.rstrip('.')} [{marker}].").answer(question)
+    assert answer.generator == "llm"
+    first, quote = answer.answer.split("\n")
+    assert quote.startswith("The documents say: “") and "stroke and trauma" in quote
+    assert re.search(r"\[\d\]", quote) and "stroke" not in first
+    assert answer.verification["passed"], answer.verification
+
+
+def test_an_answer_that_rests_on_the_best_sentence_gets_no_extra_quote(chain):
+    scripted = _chain_with_model(chain, "NHS London redesigned stroke and trauma services [1].")
+    answer = scripted.answer("Which services did NHS London redesign?")
+    assert "The documents say" not in answer.answer
