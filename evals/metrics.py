@@ -38,6 +38,7 @@ class QuestionResult:
     total_ms: float | None = None
     answer: str = ""
     notes: dict = field(default_factory=dict)
+    answered: bool = True  # False: only retrieval was measured (the baseline without a model)
 
 
 def fact_found(question: EvalQuestion, answer: str) -> bool:
@@ -86,11 +87,12 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 def summarise(results: Sequence[QuestionResult]) -> dict[str, float | int | None]:
     """Every metric of a run; ``None`` where the run has nothing to measure it on."""
+    located = [r for r in results if r.answerable and r.notes.get("span_located")]
+    results = [r for r in results if r.answered]
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     scored = [r for r in answerable if r.fact_ok is not None]
     refused = [r for r in results if r.refused]
-    located = [r for r in answerable if r.notes.get("span_located")]
     metrics: dict[str, float | int | None] = {
         "questions": len(results),
         "fact_accuracy": _ratio(sum(bool(r.fact_ok) for r in scored), len(scored)),

@@ -130,6 +130,7 @@ def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model
         notes={"span_located": question.span is not None},
     )
     if chat_model is None:
+        result.answered = False
         return result
     text, first = "", None
     for piece in baseline.stream(question.question, chat_model, chunks):

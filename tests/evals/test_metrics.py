@@ -54,3 +54,13 @@ def test_the_summary_counts_refusals_citations_ranks_and_latency():
                                                              round(2 / 3, 4))
     assert m["mrr"] == round((1 + 1 / 7) / 3, 4)
     assert m["latency_p50_ms"] == 200 and m["latency_p95_ms"] == 400
+
+
+def test_a_run_that_only_retrieved_has_no_answer_metrics():
+    retrieval_only = [
+        QuestionResult("a1", True, False, None, 2, answered=False, notes={"span_located": True}),
+        QuestionResult("u1", False, False, None, answered=False),
+    ]
+    m = summarise(retrieval_only)
+    assert m["recall@5"] == 1.0
+    assert m["fact_accuracy"] is m["refusal_recall"] is m["refusal_precision"] is None
