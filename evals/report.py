@@ -64,9 +64,11 @@ def goals_missed(run: EvalRun, thresholds: dict) -> list[str]:
     return _compare(run, _limits(thresholds, "goals", run))
 
 
-def _fmt(value) -> str:
+def _fmt(value, metric: str = "") -> str:
     if value is None:
         return "–"
+    if metric == "mrr":
+        return f"{value:.3f}"
     if isinstance(value, float) and value <= 1.0:
         return f"{value:.1%}" if value < 1.0 else "100 %"
     return f"{value:,.0f}" if isinstance(value, float) else str(value)
@@ -77,7 +79,7 @@ def markdown(run: EvalRun, thresholds: dict, failures: list[str], chart_name: st
     goal_text = {k.removesuffix(_SUFFIX): (f"baseline +{v:.0%}" if k.endswith(_SUFFIX) else _fmt(v))
                  for k, v in goals.items()}
     rows = [
-        f"| {m} | {_fmt(run.ours[m])} | {_fmt(run.baseline[m])} | "
+        f"| {m} | {_fmt(run.ours[m], m)} | {_fmt(run.baseline[m], m)} | "
         f"{_fmt(floors.get(m)) if m in floors else ''} | {goal_text.get(m, '')} |"
         for m in run.ours
     ]
@@ -110,7 +112,8 @@ def markdown(run: EvalRun, thresholds: dict, failures: list[str], chart_name: st
         "*recall@k / MRR*, the gold span inside one of the first k retrieved passages; latency "
         "per question, retrieval included.",
         "",
-        "Settings: " + ", ".join(f"`{k}={v}`" for k, v in run.settings.items() if v is not None),
+        "Settings: " + ", ".join(f"`{k}={v}`" for k, v in run.settings.items() if v is not None)
+        + ". Why these values: [evals/tuning.md](../tuning.md).",
         "",
     ]
     return "\n".join(lines)

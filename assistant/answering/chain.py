@@ -23,7 +23,7 @@ from typing import Protocol
 
 from langchain_core.vectorstores import VectorStore
 
-from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify, with_markers
+from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify
 from assistant.answering.evidence import Evidence, EvidenceSelector, ScoredUnit
 from assistant.answering.extractive import ExtractiveGenerator
 from assistant.answering.llm import LLMGenerator, build_chat_model
@@ -241,7 +241,7 @@ class AnswerChain:
         if coverage(best.span.text, result.answer) >= self.min_support:
             return None
         holder = next(e for e in evidence if e.contains(best.span))
-        return with_markers(f"The documents say: “{best.span.text.strip()}”", [holder.marker])
+        return f"The documents say: “{best.span.text.strip().rstrip('.;:')}” [{holder.marker}]."
 
     def _verify_into(self, result: Answer, text: str, evidence: list[Evidence]) -> None:
         result.answer, result.citations, verification = verify(text, evidence, self.min_support)
