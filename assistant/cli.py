@@ -270,8 +270,9 @@ def evaluate(
             err.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from None
     thresholds = load_thresholds(thresholds_path or THRESHOLDS_PATH)
-    failures = check_floors(run, thresholds) if check else []
+    failures = check_floors(run, thresholds) if check else None
     paths = write_reports(run, reports_dir or REPORTS_DIR, failures, thresholds)
+    failures = failures or []
     if as_json:
         print(json.dumps({"dataset": dataset, "generator": generator, "ours": run.ours,
                           "baseline": run.baseline, "check_failures": failures,

@@ -74,15 +74,28 @@ def _fmt(value, metric: str = "") -> str:
     return f"{value:,.0f}" if isinstance(value, float) else str(value)
 
 
-def markdown(run: EvalRun, thresholds: dict, failures: list[str], chart_name: str) -> str:
-    floors, goals = _limits(thresholds, "floors", run), _limits(thresholds, "goals", run)
-    goal_text = {k.removesuffix(_SUFFIX): (f"baseline +{v:.0%}" if k.endswith(_SUFFIX) else _fmt(v))
-                 for k, v in goals.items()}
+def _limit_text(limits: dict[str, float]) -> dict[str, str]:
+    return {k.removesuffix(_SUFFIX): (f"baseline +{v * 100:.0f} points" if k.endswith(_SUFFIX)
+                                      else _fmt(v, k)) for k, v in limits.items()}
+
+
+def markdown(
+    run: EvalRun, thresholds: dict, failures: list[str] | None, chart_name: str
+) -> str:
+    """The report; ``failures`` is None when the run was not made with ``--check``."""
+    floors = _limit_text(_limits(thresholds, "floors", run))
+    goals = _limit_text(_limits(thresholds, "goals", run))
     rows = [
         f"| {m} | {_fmt(run.ours[m], m)} | {_fmt(run.baseline[m], m)} | "
-        f"{_fmt(floors.get(m)) if m in floors else ''} | {goal_text.get(m, '')} |"
+        f"{floors.get(m, '')} | {goals.get(m, '')} |"
         for m in run.ours
     ]
+    if failures is None:
+        verdict = "not run (`--check` was not given); " + (
+            "every floor holds." if not check(run, thresholds) else
+            "floors missed: " + "; ".join(check(run, thresholds)))
+    else:
+        verdict = "passed." if not failures else "FAILED: " + "; ".join(failures)
     missed = goals_missed(run, thresholds)
     lines = [
         f"# Evaluation: {run.dataset}, generator `{run.generator}`",
@@ -100,7 +113,7 @@ def markdown(run: EvalRun, thresholds: dict, failures: list[str], chart_name: st
         "| --- | --- | --- | --- | --- |",
         *rows,
         "",
-        "**Check:** " + ("passed." if not failures else "FAILED: " + "; ".join(failures)),
+        "**Check:** " + verdict,
         "",
         "**Goals:** " + ("all met." if not missed else "not yet met: " + "; ".join(missed)),
         "",
@@ -149,9 +162,9 @@ def write_reports(
     run: EvalRun, folder: Path = REPORTS_DIR, failures: list[str] | None = None,
     thresholds: dict | None = None,
 ) -> list[Path]:
-    """``<dataset>-<generator>-<date>.{md,json,png}``, copied to ``latest-<dataset>[-llm]``."""
+    """``<dataset>-<generator>-<date>.{md,json,png}``, copied to ``latest-<dataset>[-llm]``.
+    ``failures``: what ``--check`` found, or None when it was not asked for."""
     thresholds = thresholds if thresholds is not None else load_thresholds()
-    failures = failures or []
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{run.dataset}-{run.generator}-{run.started[:10]}"
     png, md, js = (folder / f"{stem}.{ext}" for ext in ("png", "md", "json"))
