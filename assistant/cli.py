@@ -119,7 +119,8 @@ def docs_list(as_json: JsonFlag = False) -> None:
     from ingest.catalog import Catalog
 
     settings = _settings()
-    records = Catalog(settings.records_db_url).all() if settings.data_dir.exists() else []
+    shared = settings.records_url is not None
+    records = Catalog(settings.records_db_url).all() if shared or settings.data_dir.exists() else []
     if as_json:
         print(json.dumps([r.summary() for r in records], indent=2, ensure_ascii=False))
         return

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
         description="Where the Chroma store, ingestion records and document catalog live.",
     )
     collection: str = Field(default="policy", description="Chroma collection name.")
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server, e.g. http://chroma:8000; unset: embedded in DATA_DIR/chroma.",
+    )
+    records_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the ingestion records and catalog; app replicas sharing "
+        "a Chroma server share this too. Default: sqlite in DATA_DIR.",
+    )
     embedding_model_path: Path | None = Field(
         default=None,
         description="Folder of a sentence-transformers model; default: the one bundled by "
@@ -118,7 +127,7 @@ class Settings(BaseSettings):
 
     @property
     def records_db_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'records.sqlite'}"
+        return self.records_url or f"sqlite:///{self.data_dir / 'records.sqlite'}"
 
     @property
     def resolved_models_dir(self) -> Path:

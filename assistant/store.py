@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Set before sentence-transformers / huggingface_hub are imported anywhere below.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -70,13 +71,26 @@ def load_embeddings(settings: Settings) -> LocalEmbeddings:
     return LocalEmbeddings(settings.resolved_embedding_model_path(), settings.embedding_batch_size)
 
 
-def open_vector_store(settings: Settings, embeddings: Embeddings | None = None) -> Chroma:
-    """The collection of chunks, persisted under ``settings.chroma_dir``."""
+def open_client(settings: Settings) -> chromadb.ClientAPI:
+    """Chroma's HTTP client when ``chroma_url`` is set, else the embedded one in the data dir."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlsplit(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"ASSISTANT_CHROMA_URL must look like http://host:port, not {settings.chroma_url!r}"
+            )
+        return chromadb.HttpClient(
+            host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https", settings=chroma_settings,
+        )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    client = chromadb.PersistentClient(
-        path=str(settings.chroma_dir),
-        settings=ChromaSettings(anonymized_telemetry=False),
-    )
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def open_vector_store(settings: Settings, embeddings: Embeddings | None = None) -> Chroma:
+    """The collection of chunks: on the Chroma server, or under ``settings.chroma_dir``."""
+    client = open_client(settings)
     return Chroma(
         collection_name=settings.collection,
         embedding_function=embeddings or load_embeddings(settings),

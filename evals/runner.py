@@ -64,8 +64,11 @@ def run_eval(
     dataset = load_dataset(dataset_name, settings, full)
     questions = dataset.questions[:limit] if limit else dataset.questions
     folder = eval_dir(settings, dataset_name)
+    # Its own collection and records: an eval never touches the library users chat with,
+    # also when the vectors live on a shared Chroma server.
     ours_settings = settings.model_copy(update={
         "data_dir": folder / "ours", "models_dir": settings.resolved_models_dir,
+        "collection": f"{settings.collection}-eval-{dataset_name}", "records_url": None,
     })
     progress("ingest (ours)", 0, 1)
     indexer = Indexer.from_settings(ours_settings)

@@ -1,0 +1,123 @@
+"""Client/server mode against a real `chroma run` server on loopback (slow-marked)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.answering.local_model import free_port
+from tests.conftest import DOCUMENTS_DIR
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+
+
+class ChromaServer:
+    """`chroma run` from the installed chromadb, on a fixed loopback port, restartable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ChromaServer:
+        self.process = subprocess.Popen(
+            [str(BIN / "chroma"), "run", "--path", str(self.path), "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("chroma run did not come up") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = ChromaServer(tmp_path / "chroma-server").start()
+    yield running
+    running.stop()
+
+
+def assistant(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "assistant"), *args], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **env}, timeout=600)
+
+
+def listing(env: dict) -> list[dict]:
+    result = assistant(env, "docs", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    return sorted(json.loads(result.stdout), key=lambda d: d["id"])
+
+
+def test_every_command_works_against_the_server_and_survives_its_restart(server, tmp_path):
+    env = {"ASSISTANT_CHROMA_URL": server.url, "ASSISTANT_DATA_DIR": str(tmp_path / "app")}
+    ingested = assistant(env, "ingest", str(DOCUMENTS_DIR), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    before = listing(env)
+    assert len(before) == 2
+    # The vectors live in the server, not in the app's data dir.
+    assert not (tmp_path / "app" / "chroma").exists()
+
+    server.stop()
+    server.start()
+    assert listing(env) == before
+    again = assistant(env, "ingest", str(DOCUMENTS_DIR), "--json")
+    assert json.loads(again.stdout)["unchanged"] == 2
+
+    asked = assistant(env, "ask", "Who is NHS England's interim London director?", "--json",
+                      "-g", "extractive")
+    answer = json.loads(asked.stdout)
+    assert "Cummings" in answer["answer"] and answer["citations"]
+    documents = "".join(p.read_text(encoding="utf-8") for p in DOCUMENTS_DIR.glob("*.md"))
+    assert all(c["text"] in documents for c in answer["citations"])
+
+    removed = assistant(env, "docs", "remove", before[0]["id"])
+    assert removed.returncode == 0, removed.stderr
+    assert [d["id"] for d in listing(env)] == [before[1]["id"]]
+
+
+def test_two_replicas_share_documents_without_a_restart(server, tmp_path, files):
+    from assistant.answering.chain import build_chain
+    from assistant.settings import Settings
+
+    records = f"sqlite:///{tmp_path / 'shared-records.sqlite'}"
+    replica_a = {"ASSISTANT_CHROMA_URL": server.url, "ASSISTANT_RECORDS_URL": records,
+                 "ASSISTANT_DATA_DIR": str(tmp_path / "a")}
+    assert assistant(replica_a, "ingest", str(DOCUMENTS_DIR)).returncode == 0
+    # Replica B: another process's view (own data dir), built before the new document exists.
+    replica_b = build_chain(Settings(chroma_url=server.url, records_url=records,
+                                     data_dir=tmp_path / "b", _env_file=None))
+    question = "Who leads the Ealing dental access pilot?"
+    assert "Okonkwo" not in replica_b.answer(question, generator="extractive").answer
+
+    pilot = files.text("ealing-dental.md", "---\ntitle: Ealing dental access pilot\n---\n\n"
+                       "The Ealing dental access pilot is led by Priya Okonkwo.\n")
+    assert assistant(replica_a, "ingest", str(pilot)).returncode == 0
+    answer = replica_b.answer(question, generator="extractive")
+    assert "Priya Okonkwo" in answer.answer
+    assert any(c.doc_id == "ealing-dental" for c in answer.citations)
+    keyword_hits = replica_b.retriever._keyword_index.search("Okonkwo", 5)
+    assert keyword_hits, "replica B's BM25 index did not pick up the new document"
+    assert listing(replica_a) == listing({**replica_a, "ASSISTANT_DATA_DIR": str(tmp_path / "b")})
+
+    assert assistant(replica_a, "docs", "remove", "ealing-dental").returncode == 0
+    assert "Okonkwo" not in replica_b.answer(question, generator="extractive").answer
