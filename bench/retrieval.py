@@ -1,0 +1,126 @@
+"""Fused retrieval latency (dense + BM25, RRF) at growing sizes, embedded and server mode.
+
+The chunks are synthetic (random words from a 30,000-word vocabulary, random unit vectors
+of the model's 384 dimensions): the point is size, not relevance. Queries are real
+sentences embedded by the real model, so each timing includes the query embedding, the
+Chroma search, the BM25 search and the fusion — what `HybridRetriever.search` does.
+
+    .venv/bin/python bench/retrieval.py [--sizes 10000 100000 1000000] [--queries 200] [--modes embedded server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+import common  # noqa: F401  (sets the offline environment and sys.path first)
+from common import percentile, publish
+
+QUERIES = [
+    "Who leads London's strategic NHS function?", "What did the devolution pilots achieve?",
+    "How are stroke services organised across the capital?", "Which trusts are struggling?",
+    "What is the role of the mayor in health?", "How many clinical commissioning groups are there?",
+]
+BATCH = 5000
+
+
+def _start_server(path: Path) -> tuple[subprocess.Popen, str]:
+    from assistant.answering.local_model import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
+            return process, url
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("chroma run did not start")
+
+
+def _fill(collection, size: int, rng: np.random.Generator) -> float:
+    """Adds ``size`` synthetic chunks; returns the seconds it took."""
+    vocabulary = np.array([f"w{i}" for i in range(30_000)])
+    started = time.perf_counter()
+    for offset in range(0, size, BATCH):
+        n = min(BATCH, size - offset)
+        vectors = rng.standard_normal((n, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        words = vocabulary[rng.integers(0, len(vocabulary), (n, 60))]
+        collection.add(
+            ids=[f"c{offset + i}" for i in range(n)],
+            embeddings=vectors,
+            documents=[" ".join(row) for row in words],
+            metadatas=[{"doc_id": f"d{(offset + i) // 20}", "start": 0, "end": 400}
+                       for i in range(n)],
+        )
+        print(f"  {offset + n:,}/{size:,} chunks", end="\r", file=sys.stderr, flush=True)
+    return time.perf_counter() - started
+
+
+def measure(mode: str, size: int, queries: int, root: Path) -> list:
+    from assistant.retrieval import HybridRetriever
+    from assistant.settings import Settings
+    from assistant.store import load_embeddings, open_client, open_vector_store
+
+    process = None
+    settings = Settings(data_dir=root / f"{mode}-{size}", _env_file=None)
+    if mode == "server":
+        process, url = _start_server(root / f"server-{size}")
+        settings = settings.model_copy(update={"chroma_url": url})
+    try:
+        client = open_client(settings)
+        collection = client.get_or_create_collection(settings.collection,
+                                                      metadata={"hnsw:space": "cosine"})
+        fill_s = _fill(collection, size, np.random.default_rng(size))
+        retriever = HybridRetriever.from_settings(
+            settings, open_vector_store(settings, load_embeddings(settings)))
+        started = time.perf_counter()
+        retriever.search("warm up", 6)  # builds the BM25 index once
+        bm25_build_s = time.perf_counter() - started
+        timings = []
+        for i in range(queries):
+            started = time.perf_counter()
+            retriever.search(QUERIES[i % len(QUERIES)] + f" {i}", 6)
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        if process:
+            process.terminate()
+            process.wait(timeout=60)
+    return [mode, f"{size:,}", f"{percentile(timings, 0.5):.1f}", f"{percentile(timings, 0.95):.1f}",
+            f"{fill_s:.0f}", f"{bm25_build_s:.1f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--modes", nargs="+", default=["embedded", "server"],
+                        choices=["embedded", "server"])
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in args.sizes:
+            for mode in args.modes:
+                rows.append(measure(mode, size, args.queries, Path(scratch)))
+                print(rows[-1], file=sys.stderr)
+    publish("retrieval", "Fused retrieval latency (synthetic chunks)",
+            ["mode", "chunks", "p50 ms", "p95 ms", "load s", "BM25 build s"], rows,
+            notes=f"{args.queries} queries each, top 6 after fusing 20 dense + 20 BM25 candidates; "
+                  "query embedding included. Synthetic text and vectors (sizes, not relevance). "
+                  "Goal: p95 <= 100 ms at 1M.")
+
+
+if __name__ == "__main__":
+    main()
