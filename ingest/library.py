@@ -59,9 +59,10 @@ class Library:
         try:
             # Read under the upload's own name: its extension decides the format.
             data = loader.read(path)
-            if target.exists() and sha256_of(target.read_bytes()) == sha256_of(data):
+            digest = sha256_of(data)
+            if target.exists() and sha256_of(target.read_bytes()) == digest:
                 return self._ingest(target, name)
-            twin = self.indexer.catalog.by_sha256(sha256_of(data))
+            twin = self.indexer.catalog.by_sha256(digest)
             if twin is not None:
                 return FileResult(
                     name, "duplicate", twin.doc_id, twin.chunks,
