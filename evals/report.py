@@ -91,9 +91,9 @@ def markdown(
         for m in run.ours
     ]
     if failures is None:
+        missed_floors = check(run, thresholds)
         verdict = "not run (`--check` was not given); " + (
-            "every floor holds." if not check(run, thresholds) else
-            "floors missed: " + "; ".join(check(run, thresholds)))
+            "floors missed: " + "; ".join(missed_floors) if missed_floors else "every floor holds.")
     else:
         verdict = "passed." if not failures else "FAILED: " + "; ".join(failures)
     missed = goals_missed(run, thresholds)
