@@ -28,10 +28,11 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def run_assistant(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def run_assistant(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The `assistant` CLI with exactly ``env``; raises on a non-zero exit when ``check``."""
     return subprocess.run(
         [str(ASSISTANT), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-        check=True, timeout=600,
+        check=check, timeout=600,
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answering.local_model import free_port
+from tests.browser import run_assistant
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -58,8 +59,7 @@ def server(tmp_path):
 
 
 def assistant(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "assistant"), *args], capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", **env}, timeout=600)
+    return run_assistant({**os.environ, "HF_HUB_OFFLINE": "1", **env}, *args, check=False)
 
 
 def listing(env: dict) -> list[dict]:
