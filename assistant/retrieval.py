@@ -33,6 +33,7 @@ from pydantic import ConfigDict, PrivateAttr
 from ingest.catalog import Catalog
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.toml")
+READ_PAGE = 20_000
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,7 @@ class KeywordIndex:
         version = self._catalog.version()
         if version == self._version:
             return
-        stored = self._vector_store.get(include=["documents"])  # type: ignore[attr-defined]
-        ids, texts = stored["ids"], stored["documents"]
+        ids, texts = self._read_all_chunks()
         tokenizer = self._new_tokenizer()
         bm25 = None
         if ids:
@@ -156,6 +156,18 @@ class KeywordIndex:
             bm25.index(tokenizer.tokenize(texts, return_as="ids", show_progress=False),
                        show_progress=False)
         self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
+
+    def _read_all_chunks(self) -> tuple[list[str], list[str]]:
+        # Paged: one response holding a million chunks is too big for a Chroma server.
+        ids: list[str] = []
+        texts: list[str] = []
+        while True:
+            page = self._vector_store.get(  # type: ignore[attr-defined]
+                include=["documents"], limit=READ_PAGE, offset=len(ids))
+            ids.extend(page["ids"])
+            texts.extend(page["documents"])
+            if len(page["ids"]) < READ_PAGE:
+                return ids, texts
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids with a positive BM25 score, best first."""
