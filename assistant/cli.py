@@ -153,6 +153,58 @@ def docs_remove(
     out.print(f"Removed '{removed.doc_id}' ({removed.title}, {removed.chunks} chunks).")
 
 
+@docs_app.command("check")
+def docs_check(
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Delete strays and re-ingest incomplete documents."),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check that the catalog, the ingestion records and the vectors agree.
+
+    Finds vectors or records left by an interrupted ingest or removal, and listed documents
+    whose passages are incomplete. Exits 0 when they agree (or were repaired), 1 when
+    something disagrees and --repair was not given.
+    """
+    from ingest.check import StoreChecker
+    from ingest.indexer import IngestLocked
+
+    checker = StoreChecker(_indexer(_settings()))
+    try:
+        report = checker.repair() if repair else checker.check()
+        sound = checker.check().ok if repair else report.ok
+    except IngestLocked as error:
+        err.print(f"[red]Cannot check now:[/red] {error}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps({**report.as_dict(), "ok_after_repair": sound if repair else None},
+                         indent=2))
+    else:
+        out.print(f"{report.documents} documents, {report.records} records, "
+                  f"{report.vectors} vectors.")
+        problems = {
+            "vectors with no record": report.orphan_vectors,
+            "records with no vector": report.orphan_records,
+            "documents with vectors but not listed": report.unlisted_documents,
+            "listed documents with missing passages": report.incomplete_documents,
+        }
+        for label, items in problems.items():
+            if items:
+                shown = ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+                out.print(f"[yellow]{len(items)} {label}:[/yellow] {shown}")
+        for line in report.repaired:
+            out.print(f"[green]repaired:[/green] {line}")
+        if sound:
+            out.print("[green]Everything agrees.[/green]")
+        elif repair:
+            err.print("[red]Still disagrees after the repair;[/red] run it again, or re-ingest.")
+        else:
+            out.print("Run `assistant docs check --repair` to mend this.")
+    if not sound:
+        raise typer.Exit(1)
+
+
 @app.command()
 def ask(
     question: Annotated[

@@ -30,10 +30,10 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.store import read_all
 from ingest.catalog import Catalog
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.toml")
-READ_PAGE = 20_000
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,9 @@ class KeywordIndex:
         version = self._catalog.version()
         if version == self._version:
             return
-        ids, texts = self._read_all_chunks()
+        stored = list(read_all(self._vector_store, "documents"))  # type: ignore[arg-type]
+        ids = [chunk_id for chunk_id, _ in stored]
+        texts = [text for _, text in stored]
         tokenizer = self._new_tokenizer()
         bm25 = None
         if ids:
@@ -156,18 +158,6 @@ class KeywordIndex:
             bm25.index(tokenizer.tokenize(texts, return_as="ids", show_progress=False),
                        show_progress=False)
         self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
-
-    def _read_all_chunks(self) -> tuple[list[str], list[str]]:
-        # Paged: one response holding a million chunks is too big for a Chroma server.
-        ids: list[str] = []
-        texts: list[str] = []
-        while True:
-            page = self._vector_store.get(  # type: ignore[attr-defined]
-                include=["documents"], limit=READ_PAGE, offset=len(ids))
-            ids.extend(page["ids"])
-            texts.extend(page["documents"])
-            if len(page["ids"]) < READ_PAGE:
-                return ids, texts
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids with a positive BM25 score, best first."""

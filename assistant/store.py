@@ -14,8 +14,10 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 # Set before sentence-transformers / huggingface_hub are imported anywhere below.
@@ -97,3 +99,17 @@ def open_vector_store(settings: Settings, embeddings: Embeddings | None = None) 
         client=client,
         collection_metadata={"hnsw:space": "cosine"},
     )
+
+
+def read_all(vector_store: Chroma, field: str, page_size: int = 20_000) -> Iterator[tuple[str, Any]]:
+    """Every chunk's id with one stored field (``"documents"`` or ``"metadatas"``).
+
+    Read in pages: a Chroma server answers a million chunks in one response badly.
+    """
+    offset = 0
+    while True:
+        page = vector_store.get(include=[field], limit=page_size, offset=offset)
+        yield from zip(page["ids"], page[field])
+        offset += len(page["ids"])
+        if len(page["ids"]) < page_size:
+            return

@@ -178,14 +178,18 @@ class Indexer:
     def remove(self, doc_id: str) -> DocumentRecord | None:
         """Deletes a document's vectors, records and catalog row; ``None`` if unknown."""
         with self.locked():
-            record = self.catalog.get(doc_id)
-            if record is None:
-                return None
-            # Catalog first: an interrupted removal leaves orphan vectors (found by a check),
-            # never a listed document whose passages are missing.
-            self.catalog.delete(doc_id)
-            self._delete_chunks(doc_id)
-            return record
+            return self.remove_unlocked(doc_id)
+
+    def remove_unlocked(self, doc_id: str) -> DocumentRecord | None:
+        """:meth:`remove` for a caller that already holds :meth:`locked`."""
+        record = self.catalog.get(doc_id)
+        if record is None:
+            return None
+        # Catalog first: an interrupted removal leaves orphan vectors (found by a check),
+        # never a listed document whose passages are missing.
+        self.catalog.delete(doc_id)
+        self._delete_chunks(doc_id)
+        return record
 
     def _delete_chunks(self, doc_id: str) -> None:
         while keys := self.record_manager.list_keys(group_ids=[doc_id], limit=1000):
