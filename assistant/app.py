@@ -31,7 +31,9 @@ from assistant.chat_view import (
     CHAT_CSS, CITATION_SCRIPT, passages_label, render_answer, render_error, render_question,
     render_result, render_sources,
 )
+from assistant.rate_limit import SessionRateLimit
 from assistant.settings import Settings
+from assistant.users import UserStore
 from ingest.catalog import DocumentRecord
 from ingest.indexer import FileResult, IngestLocked
 from ingest.library import Library
@@ -77,19 +79,45 @@ def upload_report(results: list[FileResult]) -> str:
 class ChatApp:
     """Holds the services and the event handlers; :meth:`build` lays out the page."""
 
-    def __init__(self, settings: Settings, chain: AnswerChain, library: Library) -> None:
+    def __init__(
+        self, settings: Settings, chain: AnswerChain, library: Library,
+        users: UserStore | None = None,
+    ) -> None:
         self.settings = settings
         self.chain = chain
         self.library = library
+        self.users = users or UserStore(settings.resolved_users_file)
+        self.rate_limit = SessionRateLimit(settings.questions_per_minute)
+
+    def _too_many(self, request: gr.Request | None) -> str | None:
+        """Why this session must wait before asking again, or ``None``."""
+        session = (request.session_hash if request else None) or "anonymous"
+        if self.rate_limit.allow(session):
+            return None
+        return (f"This session has asked {self.rate_limit.per_minute} questions in the last "
+                f"minute. Wait {self.rate_limit.wait_s(session)} s, then ask again.")
+
+    def may_edit(self, request: gr.Request | None) -> bool:
+        """Editors change the library; with no users configured everyone is one."""
+        if not self.users.enabled:
+            return True
+        return self.users.role(request.username if request else None) == "editor"
 
     # --- Ask -------------------------------------------------------------------------
     def respond(
         self, question: str, messages: Messages, conversation: Conversation,
-        generator: str, k: int,
+        generator: str, k: int, request: gr.Request = None,
     ) -> Iterator[tuple[Messages, Conversation, str]]:
-        """Streams the chat: the question, then the sources, then the growing answer."""
+        """Streams the chat: the question, then the sources, then the growing answer.
+
+        The conversation lives in the session's state, so each browser tab (or
+        ``gradio_client`` session) follows up on its own questions only."""
         messages = [*messages, {"role": "user", "content": render_question(question)}]
         key = uuid.uuid4().hex[:8]
+        if wait := self._too_many(request):
+            yield [*messages, {"role": "assistant", "content": render_error(wait)}], \
+                conversation, question
+            return
         try:
             events = self.chain.stream(
                 question, history=[tuple(turn) for turn in conversation],
@@ -128,10 +156,12 @@ class ChatApp:
 
     def ask_api(
         self, question: str, generator: str = "llm", k: int = 0,
-        history: list[list[str]] | None = None,
+        history: list[list[str]] | None = None, request: gr.Request = None,
     ) -> dict:
         """The answer as ``assistant ask --json`` prints it. ``k`` 0 means the default;
         ``history`` is ``[[role, text], …]`` for follow-up questions."""
+        if wait := self._too_many(request):
+            raise gr.Error(wait)
         try:
             return self.chain.answer(
                 question, history=[tuple(t) for t in history or []],
@@ -146,7 +176,17 @@ class ChatApp:
         choices = [(f"{r.title} ({r.doc_id})", r.doc_id) for r in records]
         return library_rows(records), gr.Dropdown(choices=choices, value=None)
 
-    def upload(self, files: list[str] | None) -> tuple[str, list[list], gr.Dropdown, None]:
+    def editor_controls(self, request: gr.Request = None) -> tuple[dict, dict, str]:
+        """Readers see the library but not the upload and remove controls."""
+        editor = self.may_edit(request)
+        note = "" if editor else "You can read the library; only editors add or remove documents."
+        return gr.update(visible=editor), gr.update(visible=editor), note
+
+    def upload(
+        self, files: list[str] | None, request: gr.Request = None,
+    ) -> tuple[str, list[list], gr.Dropdown, None]:
+        if not self.may_edit(request):
+            return "❌ Only editors may add documents.", *self.library_view(), None
         if not files:
             return "Choose one or more files first.", *self.library_view(), None
         try:
@@ -155,7 +195,11 @@ class ChatApp:
             return f"❌ The library is busy: {error}", *self.library_view(), None
         return upload_report(results), *self.library_view(), None
 
-    def remove(self, doc_id: str | None) -> tuple[str, list[list], gr.Dropdown]:
+    def remove(
+        self, doc_id: str | None, request: gr.Request = None,
+    ) -> tuple[str, list[list], gr.Dropdown]:
+        if not self.may_edit(request):
+            return "❌ Only editors may remove documents.", *self.library_view()
         if not doc_id:
             return "Choose a document to remove.", *self.library_view()
         try:
@@ -198,10 +242,11 @@ class ChatApp:
                                   label="Passages to search", elem_id="k")
                 chat_inputs = [question, chatbot, conversation, generator, k]
                 chat_outputs = [chatbot, conversation, question]
-                for trigger in (question.submit, ask.click):
+                for trigger, name in ((question.submit, "chat"), (ask.click, "chat_click")):
                     trigger(self.respond, chat_inputs, chat_outputs,
-                            concurrency_limit=settings.chat_concurrency,
-                            concurrency_id="answer", api_visibility="private")
+                            concurrency_limit=settings.chat_concurrency, concurrency_id="answer",
+                            api_name=name,
+                            api_visibility="public" if name == "chat" else "private")
                 new.click(self.new_conversation, None, chat_outputs, api_visibility="private")
 
             with gr.Tab("Library", id="library"):
@@ -215,16 +260,18 @@ class ChatApp:
                 report = gr.Markdown(elem_id="library-report")
                 table = gr.Dataframe(headers=LIBRARY_HEADERS, interactive=False,
                                      elem_id="library-table", wrap=True)
-                with gr.Row():
+                with gr.Row(visible=True) as remove_row:
                     chosen = gr.Dropdown(label="Document to remove", elem_id="remove-choice",
                                          scale=4)
                     remove = gr.Button("Remove document", variant="stop", scale=1,
                                        elem_id="remove")
                 files.upload(self.upload, files, [report, table, chosen, files],
-                             api_visibility="private")
+                             api_name="upload")
                 remove.click(self.remove, chosen, [report, table, chosen],
                              api_visibility="private")
                 page.load(self.library_view, None, [table, chosen], api_visibility="private")
+                page.load(self.editor_controls, None, [files, remove_row, report],
+                          api_visibility="private")
 
             gr.api(self.ask_api, api_name="ask", concurrency_limit=settings.chat_concurrency,
                    concurrency_id="answer")
@@ -232,9 +279,13 @@ class ChatApp:
 
 
 def launch(app: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
-    """Serves the page on ``settings.host:settings.port`` with the chat's styles and script."""
+    """Serves the page on ``settings.host:settings.port`` with the chat's styles and script;
+    behind a sign-in page when the users file has users."""
     app.queue(default_concurrency_limit=settings.chat_concurrency)
+    users = UserStore(settings.resolved_users_file)
     return app.launch(
+        auth=users.verify if users.enabled else None,
+        auth_message="Sign in with the name and password your administrator gave you.",
         server_name=settings.host, server_port=settings.port, css=CHAT_CSS,
         js=CITATION_SCRIPT, theme=_theme(), ssr_mode=False, show_error=True,
         footer_links=["api"], prevent_thread_lock=prevent_thread_lock, quiet=True,

@@ -109,7 +109,7 @@ def render_result(answer: Answer, key: str) -> str:
     """The finished answer: a refusal looks different; a fallback says why it happened."""
     if answer.refused:
         reason = answer.refusal_reason or "no passage answers the question"
-        return (
+        return _understood_as(answer) + (
             '<div class="pa-refusal pa-done"><p><strong>The documents don\'t cover this.</strong></p>'
             f"<p>Why: {html.escape(reason)}. Try naming the organisation or topic as the "
             "documents would, or check the Library tab for what is there.</p></div>"
@@ -117,7 +117,15 @@ def render_result(answer: Answer, key: str) -> str:
     body = render_answer(answer.answer, key, {c.marker for c in answer.citations}, done=True)
     if answer.fallback:
         body = render_notice(f"Note: {answer.fallback}.") + body
-    return body
+    return _understood_as(answer) + body
+
+
+def _understood_as(answer: Answer) -> str:
+    """A follow-up shows how it was read with the conversation, so a reader can correct it."""
+    if not answer.standalone_question or answer.standalone_question == answer.question:
+        return ""
+    return ('<div class="pa-understood">Searched for: '
+            f"“{html.escape(answer.standalone_question)}”</div>")
 
 
 def render_notice(text: str) -> str:
@@ -133,6 +141,7 @@ CHAT_CSS = """
   color: var(--color-accent); }
 .pa-cite:hover, .pa-cite:focus { text-decoration: underline; }
 .pa-sources summary { cursor: pointer; font-weight: 600; }
+.pa-understood { font-size: 0.85em; opacity: 0.75; margin-bottom: 0.3em; }
 .pa-hint { font-weight: 400; opacity: 0.7; font-size: 0.9em; }
 .pa-passage { margin: 0.5em 0; }
 .pa-passage.unused { opacity: 0.6; }

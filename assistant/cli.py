@@ -28,6 +28,10 @@ app = typer.Typer(
 )
 docs_app = typer.Typer(help="List or remove the documents in the library.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
+users_app = typer.Typer(
+    help="Who may sign in to the chat (no users: no sign-in). Editors may add and remove "
+    "documents; readers only ask.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 # One line per message even when piped: scripts grep for file names.
 out = Console(soft_wrap=True)
@@ -205,6 +209,60 @@ def docs_check(
         raise typer.Exit(1)
 
 
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The sign-in name.")],
+    role: Annotated[str, typer.Option(help="reader (asks questions) or editor (also changes "
+                                      "the library).")] = "reader",
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input instead of asking.")] = False,
+) -> None:
+    """Create a user, or give an existing one a new password and role.
+
+    The users file keeps salted Argon2id hashes only. `assistant serve` asks for sign-in
+    once it holds a user (restart it after adding the first).
+    """
+    from assistant.users import UserError, UserStore
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    users = UserStore(_settings().resolved_users_file)
+    try:
+        new = users.add(name, password, role)  # type: ignore[arg-type]
+    except UserError as error:
+        err.print(f"[red]Cannot add '{name}':[/red] {error}.")
+        raise typer.Exit(2) from None
+    out.print(f"{'Added' if new else 'Updated'} {role} '{name}' in {users.path}.")
+
+
+@users_app.command("list")
+def users_list(as_json: JsonFlag = False) -> None:
+    """Show the users and their roles (never their passwords)."""
+    from assistant.users import UserStore
+
+    names = UserStore(_settings().resolved_users_file).names()
+    if as_json:
+        print(json.dumps(names, indent=2))
+    elif not names:
+        out.print("No users: the chat is open to anyone who can reach it.")
+    else:
+        for name, role in names.items():
+            out.print(f"{name}\t{role}")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="The sign-in name.")]) -> None:
+    """Delete a user; they can no longer sign in."""
+    from assistant.users import UserStore
+
+    if not UserStore(_settings().resolved_users_file).remove(name):
+        err.print(f"[red]No user '{name}'.[/red] See them with: assistant users list")
+        raise typer.Exit(1)
+    out.print(f"Removed '{name}'.")
+
+
 @app.command()
 def ask(
     question: Annotated[
@@ -368,9 +426,15 @@ def serve(
     page = ChatApp(settings, chain, Library(indexer, settings.uploads_dir)).build()
     # The model loads while the page comes up; a question asked meanwhile simply waits.
     threading.Thread(target=_warm_up, args=(chain,), daemon=True).start()
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]Warning:[/yellow] serving on {settings.host}: anyone who can reach "
-                  "this address can use the chat and change the library.")
+    from assistant.users import UserStore
+
+    users = UserStore(settings.resolved_users_file)
+    if users.enabled:
+        out.print(f"Sign-in required: {len(users.names())} users in {users.path}.")
+    elif settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]Warning:[/yellow] serving on {settings.host} with no users: anyone "
+                  "who can reach this address can use the chat and change the library. "
+                  "Add users with: assistant users add NAME --role editor")
     try:
         launch(page, settings, prevent_thread_lock=True)
     except OSError as error:

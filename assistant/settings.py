@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     chat_concurrency: int = Field(
         default=4, ge=1, description="Answers computed at once; later questions queue."
     )
+    questions_per_minute: int = Field(
+        default=20, ge=1, description="Questions one chat session may ask per minute."
+    )
+    users_file: Path | None = Field(
+        default=None,
+        description="Sign-in users (made by `assistant users add`); default DATA_DIR/users.json. "
+        "No users: no sign-in.",
+    )
 
     @model_validator(mode="after")
     def _overlap_smaller_than_chunk(self) -> Settings:
@@ -132,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def resolved_users_file(self) -> Path:
+        return self.users_file or self.data_dir / "users.json"
 
     @property
     def uploads_dir(self) -> Path:
