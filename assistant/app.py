@@ -164,8 +164,7 @@ class ChatApp:
             raise gr.Error(wait)
         try:
             return self.chain.answer(
-                question, history=[tuple(t) for t in history or []],
-                generator=generator or None, k=int(k) or None,
+                question, history=history or [], generator=generator or None, k=int(k) or None,
             ).to_dict()
         except QuestionError as error:
             raise gr.Error(str(error)) from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -95,6 +97,24 @@ class Files:
             document.add_paragraph(paragraph)
         path = self.folder / name
         document.save(str(path))
+        return path
+
+    def zip_bomb_docx(self, name: str) -> Path:
+        """A small DOCX whose document part expands to 50 MB of spaces."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("word/document.xml", b"<w:document>" + b" " * 50_000_000)
+        return self.raw(name, buffer.getvalue())
+
+    def blank_pdf(self, name: str, pages: int) -> Path:
+        from fpdf import FPDF
+
+        pdf = FPDF()
+        for _ in range(pages):
+            pdf.add_page()
+        path = self.folder / name
+        pdf.output(str(path))
         return path
 
 

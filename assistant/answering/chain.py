@@ -33,6 +33,7 @@ from assistant.settings import Settings
 from assistant.text import coverage
 
 GENERATORS = ("llm", "extractive")
+MAX_K = 50  # the bound Settings.top_k has
 REFUSAL = "The documents don't cover this."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOLLOW_UP = re.compile(
@@ -119,7 +120,12 @@ def history_pairs(history: Sequence) -> list[tuple[str, str]]:
     """(role, text) pairs from Gradio-style message dicts or (role, text) tuples."""
     pairs = []
     for turn in history or []:
-        role, content = (turn["role"], turn["content"]) if isinstance(turn, dict) else turn
+        try:
+            role, content = (turn["role"], turn["content"]) if isinstance(turn, dict) else turn
+        except (KeyError, TypeError, ValueError):
+            raise QuestionError(
+                "The history must be a list of [role, text] pairs, e.g. "
+                '[["user", "Who leads NHS London?"], ["assistant", "…"]].') from None
         if isinstance(content, str) and content.strip():
             pairs.append((str(role), content))
     return pairs
@@ -176,6 +182,8 @@ class AnswerChain:
         name = generator or self.default_generator
         if name not in self.generators:
             raise QuestionError(f"Unknown generator '{name}'; choose one of {', '.join(GENERATORS)}.")
+        if k is not None and not 1 <= k <= MAX_K:
+            raise QuestionError(f"Passages to search must be between 1 and {MAX_K}, not {k}.")
         standalone = self.standalone(question, history, name)
         passages = self.retriever.search(standalone, k)
         evidence, units = self.selector.select(self.retriever.glossary.expand(standalone), passages)

@@ -66,14 +66,6 @@ def test_docx_text_and_metadata(files):
     assert (doc.metadata["title"], doc.metadata["author"]) == ("Memo", "D Author")
 
 
-def _zip_bomb_docx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", b"<w:document>" + b" " * 50_000_000)
-    return buffer.getvalue()
-
-
 BAD_INPUTS = {
     "unsupported type": ("sheet.xlsx", b"PK\x03\x04 spreadsheet", "unsupported type '.xlsx'"),
     "no extension": ("README", b"text", "unsupported type '(none)'"),
@@ -99,9 +91,7 @@ def test_bad_input_gets_a_one_line_reason(files, case):
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("hello.txt", "hi")
         content = buffer.getvalue()
-    elif case == "zip bomb docx":
-        content = _zip_bomb_docx()
-    path = files.raw(name, content)
+    path = files.zip_bomb_docx(name) if case == "zip bomb docx" else files.raw(name, content)
     with pytest.raises(LoadError) as error:
         LOADER.load(path)
     reason = str(error.value)
