@@ -426,15 +426,13 @@ def serve(
     page = ChatApp(settings, chain, Library(indexer, settings.uploads_dir)).build()
     # The model loads while the page comes up; a question asked meanwhile simply waits.
     threading.Thread(target=_warm_up, args=(chain,), daemon=True).start()
-    from assistant.users import UserStore
+    from assistant.users import UserStore, exposure_warning
 
     users = UserStore(settings.resolved_users_file)
     if users.enabled:
         out.print(f"Sign-in required: {len(users.names())} users in {users.path}.")
-    elif settings.host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]Warning:[/yellow] serving on {settings.host} with no users: anyone "
-                  "who can reach this address can use the chat and change the library. "
-                  "Add users with: assistant users add NAME --role editor")
+    if warning := exposure_warning(settings.host, users):
+        err.print(f"[yellow]Warning:[/yellow] {warning}")
     try:
         launch(page, settings, prevent_thread_lock=True)
     except OSError as error:

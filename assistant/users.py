@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -103,3 +104,16 @@ class UserStore:
 
 
 _DUMMY_HASH = _hasher.hash("no such user: the same work as a real check")
+
+
+def exposure_warning(host: str, users: UserStore) -> str | None:
+    """What to tell whoever serves the chat beyond this machine with nobody required to sign in."""
+    if users.enabled or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:  # a host name: assume others can reach it
+        pass
+    return (f"serving on {host} with no users: anyone who can reach this address can use the "
+            "chat and change the library. Add users with: assistant users add NAME --role editor")

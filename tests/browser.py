@@ -28,11 +28,13 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def run_assistant(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_assistant(
+    env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None,
+) -> subprocess.CompletedProcess:
     """The `assistant` CLI with exactly ``env``; raises on a non-zero exit when ``check``."""
     return subprocess.run(
         [str(ASSISTANT), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-        check=check, timeout=600,
+        check=check, timeout=600, input=stdin,
     )
 
 
