@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from filelock import FileLock, Timeout
 from langchain_classic.indexes import SQLRecordManager
 from langchain_core.indexing import index
 from langchain_core.vectorstores import VectorStore
@@ -36,6 +35,7 @@ from langchain_core.vectorstores import VectorStore
 from assistant.settings import Settings
 from ingest.catalog import Catalog, DocumentRecord, now_iso
 from ingest.loaders import FileLoader, LoadError, sha256_of
+from ingest.locks import LocalLock, LockTimeout, SharedLock
 from ingest.splitting import ChunkSplitter
 
 Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
@@ -47,7 +47,7 @@ _INDEX_BATCH = 256
 
 
 class IngestLocked(RuntimeError):
-    """Another process holds the data dir's ingestion lock."""
+    """Another process holds the ingestion lock."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class Indexer:
         catalog: Catalog,
         loader: FileLoader,
         splitter: ChunkSplitter,
-        lock_path: Path,
+        lock: LocalLock | SharedLock,
         lock_timeout_s: float = 600.0,
     ) -> None:
         self.vector_store = vector_store
@@ -117,7 +117,7 @@ class Indexer:
         self.catalog = catalog
         self.loader = loader
         self.splitter = splitter
-        self._lock = FileLock(str(lock_path))
+        self._lock = lock
         self._lock_timeout_s = lock_timeout_s
 
     @classmethod
@@ -135,19 +135,21 @@ class Indexer:
             catalog=Catalog(settings.records_db_url),
             loader=FileLoader(settings.max_file_bytes, settings.max_pdf_pages),
             splitter=ChunkSplitter(settings.chunk_size, settings.chunk_overlap),
-            lock_path=settings.lock_path,
+            # Replicas sharing the records database may sit on different machines.
+            lock=SharedLock(settings.records_url) if settings.records_url
+            else LocalLock(settings.lock_path),
             lock_timeout_s=settings.lock_timeout_s,
         )
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Holds the data dir's lock so that two writers never interleave."""
+        """Holds the ingestion lock so that two writers never interleave."""
         try:
-            with self._lock.acquire(timeout=self._lock_timeout_s):
+            with self._lock.hold(self._lock_timeout_s):
                 yield
-        except Timeout:
+        except LockTimeout as error:
             raise IngestLocked(
-                f"another ingest holds {self._lock.lock_file}; waited {self._lock_timeout_s:.0f} s. "
+                f"{error}; waited {self._lock_timeout_s:.0f} s. "
                 "Let it finish, or raise ASSISTANT_LOCK_TIMEOUT_S."
             ) from None
 
