@@ -26,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-docs_app = typer.Typer(help="List or remove the documents in the library.", no_args_is_help=True)
+docs_app = typer.Typer(help="List, remove or check the documents in the library.",
+                       no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 users_app = typer.Typer(
     help="Who may sign in to the chat (no users: no sign-in). Editors may add and remove "
