@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -29,24 +28,6 @@ QUERIES = [
     "What is the role of the mayor in health?", "How many clinical commissioning groups are there?",
 ]
 BATCH = 5000
-
-
-def _start_server(path: Path) -> tuple[subprocess.Popen, str]:
-    from assistant.answering.local_model import free_port
-
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
-            return process, url
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("chroma run did not start")
 
 
 def _fill(collection, size: int, rng: np.random.Generator) -> float:
@@ -94,11 +75,13 @@ def measure(mode: str, size: int, queries: int, data_dir: Path, fill_s: float) -
     from assistant.settings import Settings
     from assistant.store import load_embeddings, open_vector_store
 
-    process = None
+    from tests.browser import ChromaServer
+
+    server = None
     settings = Settings(data_dir=data_dir, _env_file=None)
     if mode == "server":
-        process, url = _start_server(settings.chroma_dir)
-        settings = settings.model_copy(update={"chroma_url": url})
+        server = ChromaServer(settings.chroma_dir).start()
+        settings = settings.model_copy(update={"chroma_url": server.url})
     try:
         retriever = HybridRetriever.from_settings(
             settings, open_vector_store(settings, load_embeddings(settings)))
@@ -111,9 +94,8 @@ def measure(mode: str, size: int, queries: int, data_dir: Path, fill_s: float) -
             retriever.search(QUERIES[i % len(QUERIES)] + f" {i}", 6)
             timings.append((time.perf_counter() - started) * 1000)
     finally:
-        if process:
-            process.terminate()
-            process.wait(timeout=60)
+        if server:
+            server.stop()
     return [mode, f"{size:,}", f"{percentile(timings, 0.5):.1f}", f"{percentile(timings, 0.95):.1f}",
             f"{fill_s:.0f}", f"{bm25_build_s:.1f}"]
 

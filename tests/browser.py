@@ -1,6 +1,7 @@
-"""Helpers for driving the real chat: serve it in a subprocess, open it in Debian's chromium.
+"""Helpers for driving the real parts: the CLI, the chat served in a subprocess, a `chroma run`
+server, and Debian's chromium.
 
-Used by the browser tests and by ``docs/screenshot.py``. Playwright drives
+Used by the tests, ``bench/`` and ``docs/screenshot.py``. Playwright drives
 ``/usr/bin/chromium`` (installed by ``make test``); it never downloads a browser.
 """
 
@@ -69,3 +70,33 @@ def serve_chat(env_overrides: dict[str, str], log_path: Path) -> Iterator[str]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class ChromaServer:
+    """`chroma run` from the installed chromadb, on a fixed loopback port, restartable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ChromaServer:
+        self.process = subprocess.Popen(
+            [str(ASSISTANT.parent / "chroma"), "run", "--path", str(self.path), "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("chroma run did not come up") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)

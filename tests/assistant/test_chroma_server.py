@@ -5,51 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from assistant.answering.local_model import free_port
-from tests.browser import run_assistant
+from tests.browser import ChromaServer, run_assistant
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = pytest.mark.slow
-
-BIN = Path(sys.executable).parent
-
-
-class ChromaServer:
-    """`chroma run` from the installed chromadb, on a fixed loopback port, restartable."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.port = path, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> ChromaServer:
-        self.process = subprocess.Popen(
-            [str(BIN / "chroma"), "run", "--path", str(self.path), "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("chroma run did not come up") from None
-                time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
 
 @pytest.fixture
 def server(tmp_path):
