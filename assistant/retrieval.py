@@ -128,41 +128,64 @@ class Glossary:
 class KeywordIndex:
     """BM25 (bm25s, English stemming and stop words) over every chunk in the store.
 
-    Holds only chunk ids and the index; texts stay in Chroma. Thread-safe rebuilds.
+    Holds only chunk ids and the index; texts stay in Chroma. Rebuilt when the catalog
+    changes: while the search waits if the index is small (a new document is found at
+    once), beside the old index if it is large (a million chunks take two minutes to read
+    and index, and searches meanwhile use the old index rather than queue behind it).
     """
 
-    def __init__(self, vector_store: VectorStore, catalog: Catalog) -> None:
+    def __init__(
+        self, vector_store: VectorStore, catalog: Catalog, inline_rebuild_max_chunks: int = 50_000,
+    ) -> None:
         self._vector_store = vector_store
         self._catalog = catalog
-        self._lock = threading.Lock()
+        self._inline_max = inline_rebuild_max_chunks
+        self._state_lock = threading.Lock()  # guards the swap of the fields below
+        self._build_lock = threading.Lock()  # one build at a time
+        self._background: threading.Thread | None = None
         self._version: str | None = None
         self._ids: list[str] = []
         self._bm25: bm25s.BM25 | None = None
         self._tokenizer: Tokenizer | None = None
 
-    @staticmethod
-    def _new_tokenizer() -> Tokenizer:
-        return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+    def _build(self, version: str) -> None:
+        with self._build_lock:
+            if version == self._version:
+                return
+            stored = list(read_all(self._vector_store, "documents"))  # type: ignore[arg-type]
+            ids = [chunk_id for chunk_id, _ in stored]
+            tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+            bm25 = None
+            if ids:
+                bm25 = bm25s.BM25()
+                bm25.index(tokenizer.tokenize([text for _, text in stored], return_as="ids",
+                                              show_progress=False), show_progress=False)
+            with self._state_lock:
+                self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
 
     def _refresh(self) -> None:
         version = self._catalog.version()
-        if version == self._version:
-            return
-        stored = list(read_all(self._vector_store, "documents"))  # type: ignore[arg-type]
-        ids = [chunk_id for chunk_id, _ in stored]
-        texts = [text for _, text in stored]
-        tokenizer = self._new_tokenizer()
-        bm25 = None
-        if ids:
-            bm25 = bm25s.BM25()
-            bm25.index(tokenizer.tokenize(texts, return_as="ids", show_progress=False),
-                       show_progress=False)
-        self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
+        with self._state_lock:
+            if version == self._version:
+                return
+            large = self._bm25 is not None and len(self._ids) > self._inline_max
+            if large:
+                if self._background is None or not self._background.is_alive():
+                    self._background = threading.Thread(target=self._build, args=(version,),
+                                                        daemon=True)
+                    self._background.start()
+                return
+        self._build(version)
+
+    def wait_for_rebuild(self) -> None:
+        """Blocks until a rebuild running beside the old index has finished."""
+        if self._background is not None:
+            self._background.join()
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids with a positive BM25 score, best first."""
-        with self._lock:
-            self._refresh()
+        self._refresh()
+        with self._state_lock:
             bm25, tokenizer, ids = self._bm25, self._tokenizer, self._ids
         if bm25 is None or tokenizer is None:
             return []

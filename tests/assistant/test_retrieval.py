@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from assistant.retrieval import Glossary, HybridRetriever, reciprocal_rank_fusion
@@ -79,3 +81,42 @@ def test_a_langchain_retriever_returns_documents(retriever):
 
 def test_an_empty_store_returns_nothing(settings):
     assert HybridRetriever.from_settings(settings).search("anything") == []
+
+
+def test_the_store_is_read_in_pages(retriever, monkeypatch):
+    from assistant import store
+
+    _, indexer = retriever
+    pages = []
+    original = indexer.vector_store.get
+
+    def counting_get(**kwargs):
+        pages.append(kwargs)
+        return original(**kwargs)
+
+    monkeypatch.setattr(indexer.vector_store, "get", counting_get)
+    read = list(store.read_all(indexer.vector_store, "documents", page_size=5))
+    assert len(read) == len({chunk_id for chunk_id, _ in read}) == 14  # 8 + 6 chunks
+    assert [p["offset"] for p in pages] == [0, 5, 10]
+
+
+def test_a_large_keyword_index_is_rebuilt_beside_the_old_one(retriever, files):
+    from assistant.retrieval import KeywordIndex
+
+    _, indexer = retriever
+    index = KeywordIndex(indexer.vector_store, indexer.catalog, inline_rebuild_max_chunks=0)
+    assert index.search("stroke and trauma", 3)  # the first build happens inline
+    note = files.text("quokka.md", "The quokka ward opened at Barnet hospital.")
+    searcher = ThreadPoolExecutor(1)
+    index._build_lock.acquire()  # a rebuild that takes a while, as at a million chunks
+    try:
+        indexer.ingest([note])
+        # Answered at once, from the old index (an inline rebuild would wait for the lock).
+        old = searcher.submit(index.search, "quokka ward", 3).result(timeout=30)
+    finally:
+        index._build_lock.release()
+        searcher.shutdown()
+    quokka = indexer.record_manager.list_keys(group_ids=["quokka"])
+    assert quokka and not any(chunk_id in quokka for chunk_id, _ in old)
+    index.wait_for_rebuild()
+    assert index.search("quokka ward", 3)[0][0] in quokka
