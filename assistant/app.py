@@ -10,6 +10,10 @@ The same answering is an API endpoint, ``/ask``, for ``gradio_client``::
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("Who leads NHS London?", "extractive", 6, api_name="/ask")
 
+``/chat`` is the chat itself (the conversation kept per client session) and ``/upload`` the
+Library's upload. With users configured, every route needs sign-in and only editors change
+the library; one session may ask ``questions_per_minute`` questions a minute.
+
 Example:
     >>> app = build_app(settings, chain, library)  # doctest: +SKIP
     >>> app.launch(server_name="127.0.0.1", server_port=7860)  # doctest: +SKIP
