@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.settings import Settings
+from assistant.settings import MAX_TOP_K, Settings
 
 app = typer.Typer(
     help="The policy assistant: answers questions about health-policy documents with "
@@ -279,7 +279,7 @@ def ask(
         ),
     ] = None,
     k: Annotated[
-        int | None, typer.Option("--k", min=1, max=50, help="Passages to retrieve.")
+        int | None, typer.Option("--k", min=1, max=MAX_TOP_K, help="Passages to retrieve.")
     ] = None,
 ) -> None:
     """Answer a question from the documents, with numbered citations, or say they don't cover it.

@@ -20,6 +20,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Passages one question may search: the bound for the setting and for `ask --k` / the API.
+MAX_TOP_K = 50
 
 
 def _bundled_embedding_model() -> Path:
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
         default=Path(__file__).with_name("glossary.toml"),
         description="Acronyms expanded on the query side.",
     )
-    top_k: int = Field(default=6, ge=1, le=50, description="Passages handed to answering.")
+    top_k: int = Field(default=6, ge=1, le=MAX_TOP_K, description="Passages handed to answering.")
     dense_k: int = Field(default=20, ge=1, description="Candidates from the vector search.")
     keyword_k: int = Field(default=20, ge=1, description="Candidates from BM25.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")

@@ -29,11 +29,10 @@ from assistant.answering.extractive import ExtractiveGenerator
 from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
 from assistant.retrieval import HybridRetriever
-from assistant.settings import Settings
+from assistant.settings import MAX_TOP_K, Settings
 from assistant.text import coverage
 
 GENERATORS = ("llm", "extractive")
-MAX_K = 50  # the bound Settings.top_k has
 REFUSAL = "The documents don't cover this."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOLLOW_UP = re.compile(
@@ -182,8 +181,9 @@ class AnswerChain:
         name = generator or self.default_generator
         if name not in self.generators:
             raise QuestionError(f"Unknown generator '{name}'; choose one of {', '.join(GENERATORS)}.")
-        if k is not None and not 1 <= k <= MAX_K:
-            raise QuestionError(f"Passages to search must be between 1 and {MAX_K}, not {k}.")
+        if k is not None and not 1 <= k <= MAX_TOP_K:
+            raise QuestionError(
+                f"Passages to search must be between 1 and {MAX_TOP_K}, not {k}.")
         standalone = self.standalone(question, history, name)
         passages = self.retriever.search(standalone, k)
         evidence, units = self.selector.select(self.retriever.glossary.expand(standalone), passages)
