@@ -94,7 +94,7 @@ def test_script_and_html_in_a_question_are_shown_as_text(client):
     assert "<script" not in shown and "<img" not in shown
 
 
-def test_script_and_html_inside_a_document_are_shown_as_text(client, files, library_intact):
+def test_script_and_html_inside_a_document_are_shown_as_text(client, files):
     path = files.text("markup-note.md", "---\ntitle: Markup note\n---\nThe Bexley hub "
                       "<script>alert('doc')</script> <img src=x onerror=alert(3)> opened in 2016.\n")
     assert "added as" in _upload(client, path)
@@ -180,7 +180,7 @@ def test_a_bad_upload_says_why_and_stores_nothing(server, client, files, library
     assert _documents(server[1]) == library_intact
 
 
-def test_the_same_document_uploaded_twice_is_stored_once(client, files, library_intact):
+def test_the_same_document_uploaded_twice_is_stored_once(client, files):
     path = files.text("twice.md", "---\ntitle: Twice\n---\nThe Ealing board met twice in 2020.\n")
     assert "added as" in _upload(client, path)
     copy = files.text("twice-copy.md", path.read_text())
