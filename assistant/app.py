@@ -15,30 +15,31 @@ Library's upload. With users configured, every route needs sign-in and only edit
 the library; one session may ask ``questions_per_minute`` questions a minute.
 
 Example:
-    >>> app = build_app(settings, chain, library)  # doctest: +SKIP
-    >>> app.launch(server_name="127.0.0.1", server_port=7860)  # doctest: +SKIP
+    >>> serve_chat(Parts(settings), say=print, warn=print)  # doctest: +SKIP
+    Chat ready at http://127.0.0.1:7860/  (Ctrl+C to stop)
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
 
-from assistant.answering.chain import (
-    AnswerChain, DoneEvent, QuestionError, SourcesEvent, TokenEvent,
-)
+from assistant.answering.answer import DoneEvent, QuestionError, SourcesEvent, TokenEvent
+from assistant.answering.chain import AnswerChain
+from assistant.catalog import DocumentRecord
 from assistant.chat_view import (
     CHAT_CSS, CITATION_SCRIPT, passages_label, render_answer, render_error, render_question,
     render_result, render_sources,
 )
 from assistant.rate_limit import SessionRateLimit
 from assistant.settings import Settings
-from assistant.users import UserStore
-from ingest.catalog import DocumentRecord
+from assistant.users import UserStore, exposure_warning
+from assistant.wiring import Parts
 from ingest.indexer import FileResult, IngestLocked
 from ingest.library import Library
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -84,13 +85,12 @@ class ChatApp:
     """Holds the services and the event handlers; :meth:`build` lays out the page."""
 
     def __init__(
-        self, settings: Settings, chain: AnswerChain, library: Library,
-        users: UserStore | None = None,
+        self, settings: Settings, chain: AnswerChain, library: Library, users: UserStore,
     ) -> None:
         self.settings = settings
         self.chain = chain
         self.library = library
-        self.users = users or UserStore(settings.resolved_users_file)
+        self.users = users
         self.rate_limit = SessionRateLimit(settings.questions_per_minute)
 
     def _too_many(self, request: gr.Request | None) -> str | None:
@@ -281,17 +281,43 @@ class ChatApp:
         return page
 
 
-def launch(app: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
-    """Serves the page on ``settings.host:settings.port`` with the chat's styles and script;
-    behind a sign-in page when the users file has users."""
-    app.queue(default_concurrency_limit=settings.chat_concurrency)
+def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+    """Builds the page from the parts, serves it until Ctrl+C, and starts the language model
+    meanwhile. Raises ``OSError`` when the port can't be had."""
+    settings = parts.settings
     users = UserStore(settings.resolved_users_file)
-    return app.launch(
+    page = ChatApp(settings, parts.chain, parts.library, users).build()
+    # The model loads while the page comes up; a question asked meanwhile simply waits.
+    threading.Thread(target=_warm_up, args=(parts.chain, warn), daemon=True).start()
+    if users.enabled:
+        say(f"Sign-in required: {len(users.names())} users in {users.path}.")
+    if warning := exposure_warning(settings.host, users):
+        warn(f"Warning: {warning}")
+    launch(page, settings, users)
+    say(f"Chat ready at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
+    try:
+        page.block_thread()
+    except KeyboardInterrupt:
+        pass
+
+
+def _warm_up(chain: AnswerChain, warn: Callable[[str], None]) -> None:
+    try:
+        chain.warm_up()
+    except Exception as error:  # the chat still answers by quoting; each answer says why
+        warn(f"The language model did not start: {error}")
+
+
+def launch(app: gr.Blocks, settings: Settings, users: UserStore) -> None:
+    """Serves the page on ``settings.host:settings.port`` with the chat's styles and script,
+    in the background; behind a sign-in page when the users file has users."""
+    app.queue(default_concurrency_limit=settings.chat_concurrency)
+    app.launch(
         auth=users.verify if users.enabled else None,
         auth_message="Sign in with the name and password your administrator gave you.",
         server_name=settings.host, server_port=settings.port, css=CHAT_CSS,
         js=CITATION_SCRIPT, theme=_theme(), ssr_mode=False, show_error=True,
-        footer_links=["api"], prevent_thread_lock=prevent_thread_lock, quiet=True,
+        footer_links=["api"], prevent_thread_lock=True, quiet=True,
     )
 
 

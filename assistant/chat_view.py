@@ -17,9 +17,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.answering.chain import Answer
-from assistant.answering.citations import Citation
-from assistant.answering.evidence import Evidence
+from assistant.answering.answer import Answer, Citation, Evidence
 
 _SINGLE_MARKER = re.compile(r"\[(\d+)\]")
 QUESTION_PREVIEW_CHARS = 400
@@ -63,9 +61,10 @@ def render_answer(text: str, key: str, markers: set[int], done: bool = False) ->
 
 def _highlighted(evidence: Evidence, spans: Iterable[tuple[int, int]]) -> str:
     """The passage text, escaped, with the given source spans inside ``<mark>``."""
-    text, out, at = evidence.text, [], 0
+    text, out, at = evidence.span.text, [], 0
     for start, end in sorted(set(spans)):
-        start, end = max(start - evidence.start, at), min(end - evidence.start, len(text))
+        start = max(start - evidence.span.start, at)
+        end = min(end - evidence.span.start, len(text))
         if start >= end:
             continue
         out += [html.escape(text[at:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
@@ -88,13 +87,15 @@ def render_sources(
         else:
             spans = [(h.start, h.end) for h in e.hits]
         state = "cited" if citation is not None else ("unused" if citations is not None else "")
-        author = f' · <span class="pa-author">{html.escape(e.author)}</span>' if e.author else ""
+        where = e.span
+        author = f' · <span class="pa-author">{html.escape(where.author)}</span>' if where.author else ""
         items.append(
             f'<div class="pa-passage pa-k-{key}-{e.marker} {state}">'
             f'<div class="pa-head"><span class="pa-n">[{e.marker}]</span> '
-            f'<span class="pa-title">{html.escape(e.title)}</span>{author}</div>'
+            f'<span class="pa-title">{html.escape(where.title)}</span>{author}</div>'
             f'<blockquote class="pa-text">{_highlighted(e, spans)}</blockquote>'
-            f'<div class="pa-where">{html.escape(e.doc_id)}, characters {e.start:,}–{e.end:,}</div>'
+            f'<div class="pa-where">{html.escape(where.doc_id)}, characters '
+            f'{where.start:,}–{where.end:,}</div>'
             "</div>"
         )
     label = passages_label(len(evidence))

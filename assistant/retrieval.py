@@ -4,22 +4,16 @@ Knows nothing of generation. The BM25 index is built from the chunks stored in C
 rebuilt whenever the document catalog changes, so it stays in step with ingestion without
 a restart. Acronyms of the field are expanded on the query side from ``glossary.toml``.
 
-No cross-encoder reranker: no package on the registries we can reach ships one's weights,
-and a hub download at run time is not allowed here (see the README).
-
 Example:
-    >>> retriever = HybridRetriever.from_settings(settings)  # doctest: +SKIP
-    >>> [p.doc_id for p in retriever.search("Who is NHS England's London director?", k=3)]  # doctest: +SKIP
+    >>> retriever = Parts(settings).retriever  # assistant.wiring builds it  # doctest: +SKIP
+    >>> [p.span.doc_id for p in retriever.search("Who is NHS England's London director?", k=3)]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import re
 import threading
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import bm25s
 import Stemmer
@@ -30,10 +24,10 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.catalog import Catalog
+from assistant.glossary import Glossary
+from assistant.spans import SourceSpan
 from assistant.store import read_all
-from ingest.catalog import Catalog
-
-GLOSSARY_PATH = Path(__file__).with_name("glossary.toml")
 
 
 @dataclass(frozen=True)
@@ -41,35 +35,22 @@ class Passage:
     """A stored chunk as retrieval returns it, with how each ranker saw it."""
 
     chunk_id: str
-    doc_id: str
-    title: str
-    author: str
-    source: str
-    text: str
-    start: int
-    end: int
+    span: SourceSpan
     score: float = 0.0
     dense_similarity: float | None = None
     dense_rank: int | None = None
     keyword_rank: int | None = None
 
     @classmethod
-    def from_document(cls, document: Document) -> Passage:
-        meta = document.metadata
-        return cls(
-            chunk_id=str(document.id),
-            doc_id=meta["doc_id"],
-            title=meta.get("title", ""),
-            author=meta.get("author", ""),
-            source=meta.get("source", ""),
-            text=document.page_content,
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-        )
+    def of_chunk(cls, chunk: Document) -> Passage:
+        return cls(chunk_id=str(chunk.id), span=SourceSpan.of_chunk(chunk))
 
     def to_document(self) -> Document:
-        metadata = {k: v for k, v in self.__dict__.items() if k not in ("chunk_id", "text")}
-        return Document(page_content=self.text, metadata=metadata, id=self.chunk_id)
+        """The chunk as a LangChain ``Document``, with the rankers' view in its metadata."""
+        metadata = {k: v for k, v in self.span.as_dict().items() if k != "text"}
+        metadata.update(score=self.score, dense_similarity=self.dense_similarity,
+                        dense_rank=self.dense_rank, keyword_rank=self.keyword_rank)
+        return Document(page_content=self.span.text, metadata=metadata, id=self.chunk_id)
 
 
 def reciprocal_rank_fusion(
@@ -86,43 +67,6 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
-
-
-class Glossary:
-    """Expands acronyms to their long form and long forms to their acronym."""
-
-    def __init__(self, acronyms: dict[str, str]) -> None:
-        self.acronyms = acronyms
-
-    @classmethod
-    def load(cls, path: Path = GLOSSARY_PATH) -> Glossary:
-        with path.open("rb") as handle:
-            return cls(tomllib.load(handle).get("acronyms", {}))
-
-    def expand(self, query: str) -> str:
-        """The query with the other form of every term it uses appended once.
-
-        >>> Glossary({"STP": "sustainability and transformation partnership"}).expand("How many STPs?")
-        'How many STPs? (sustainability and transformation partnership)'
-        """
-        additions = []
-        for short, long in self.acronyms.items():
-            uses_short = re.search(rf"(?<![\w/]){re.escape(short)}s?(?![\w/])", query)
-            uses_long = long.lower() in query.lower()
-            if uses_short and not uses_long:
-                additions.append(long)
-            elif uses_long and not uses_short:
-                additions.append(short)
-        return f"{query} ({'; '.join(additions)})" if additions else query
-
-    def variants(self, term: str) -> list[str]:
-        """The term and its other form, if the glossary knows one (case-insensitive)."""
-        for short, long in self.acronyms.items():
-            if term.upper().rstrip("S") == short.upper() or term.upper() == short.upper():
-                return [term, long]
-            if term.lower() == long.lower():
-                return [term, short]
-        return [term]
 
 
 class KeywordIndex:
@@ -218,27 +162,11 @@ class HybridRetriever(BaseRetriever):
     def model_post_init(self, context: object) -> None:
         self._keyword_index = KeywordIndex(self.vector_store, self.catalog)
 
-    @classmethod
-    def from_settings(cls, settings, vector_store: VectorStore | None = None) -> HybridRetriever:
-        from assistant.store import open_vector_store
-
-        return cls(
-            vector_store=vector_store or open_vector_store(settings),
-            catalog=Catalog(settings.records_db_url),
-            glossary=Glossary.load(settings.glossary_path),
-            k=settings.top_k,
-            dense_k=settings.dense_k,
-            keyword_k=settings.keyword_k,
-            rrf_k=settings.rrf_k,
-            dense_weight=settings.dense_weight,
-            keyword_weight=settings.keyword_weight,
-        )
-
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         expanded = self.glossary.expand(query)
         dense = self.vector_store.similarity_search_with_score(expanded, k=self.dense_k)
         keyword = self._keyword_index.search(expanded, self.keyword_k)
-        by_id = {str(doc.id): Passage.from_document(doc) for doc, _ in dense}
+        by_id = {str(doc.id): Passage.of_chunk(doc) for doc, _ in dense}
         # Chroma returns cosine distance for this collection; similarity is 1 - distance.
         similarity = {str(doc.id): 1.0 - float(distance) for doc, distance in dense}
         dense_ids = [str(doc.id) for doc, _ in dense]
@@ -249,7 +177,7 @@ class HybridRetriever(BaseRetriever):
         missing = [chunk_id for chunk_id, _ in fused if chunk_id not in by_id]
         if missing:
             for doc in self.vector_store.get_by_ids(missing):
-                by_id[str(doc.id)] = Passage.from_document(doc)
+                by_id[str(doc.id)] = Passage.of_chunk(doc)
         return [
             replace(
                 by_id[chunk_id],

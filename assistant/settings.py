@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Passages one question may search: the bound for the setting and for `ask --k` / the API.
 MAX_TOP_K = 50
+# Who writes answers: the language model, or quoting the documents (no model).
+GeneratorName = Literal["llm", "extractive"]
+GENERATORS: tuple[str, ...] = get_args(GeneratorName)
 
 
 def _bundled_embedding_model() -> Path:
@@ -32,7 +35,7 @@ def _bundled_embedding_model() -> Path:
 
 
 class Settings(BaseSettings):
-    """Configuration for ingestion, storage and (later) answering."""
+    """Configuration for ingestion, storage, retrieval, answering and the chat."""
 
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
 
@@ -79,7 +82,7 @@ class Settings(BaseSettings):
     keyword_weight: float = Field(default=1.0, ge=0)
 
     # Answering: evidence, refusal, citation checks (tuned on evals/gold.jsonl).
-    generator: Literal["llm", "extractive"] = Field(
+    generator: GeneratorName = Field(
         default="llm", description="Default generator: the language model, or quoting."
     )
     max_question_chars: int = Field(default=2000, ge=10)

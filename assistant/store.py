@@ -6,31 +6,27 @@ which downloads a model on first use, is never called. Telemetry is off.
 
 Example:
     >>> from assistant.settings import Settings
-    >>> from assistant.store import open_vector_store
-    >>> store = open_vector_store(Settings(data_dir="/tmp/x"))  # doctest: +SKIP
+    >>> from assistant.store import load_embeddings, open_vector_store
+    >>> settings = Settings(data_dir="/tmp/x")
+    >>> store = open_vector_store(settings, load_embeddings(settings))  # doctest: +SKIP
     >>> store.similarity_search("London", k=2)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# Set before sentence-transformers / huggingface_hub are imported anywhere below.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+from langchain_huggingface import HuggingFaceEmbeddings
 
-import chromadb  # noqa: E402
-from chromadb.config import Settings as ChromaSettings  # noqa: E402
-from langchain_chroma import Chroma  # noqa: E402
-from langchain_core.embeddings import Embeddings  # noqa: E402
-from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
-
-from assistant.settings import Settings  # noqa: E402
+from assistant.settings import Settings
 
 
 @lru_cache(maxsize=4)
@@ -90,12 +86,12 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def open_vector_store(settings: Settings, embeddings: Embeddings | None = None) -> Chroma:
+def open_vector_store(settings: Settings, embeddings: Embeddings) -> Chroma:
     """The collection of chunks: on the Chroma server, or under ``settings.chroma_dir``."""
     client = open_client(settings)
     return Chroma(
         collection_name=settings.collection,
-        embedding_function=embeddings or load_embeddings(settings),
+        embedding_function=embeddings,
         client=client,
         collection_metadata={"hnsw:space": "cosine"},
     )

@@ -1,19 +1,20 @@
-"""Evaluation datasets: the gold questions about documents/, and COVID-QA read from ../shared.
+"""Evaluation datasets: the gold questions about documents/, and COVID-QA (in evals/data/).
 
 A dataset is a folder of documents to ingest plus questions; an answerable question knows
 the facts a correct answer holds and, when it can be located, the supporting span in the
 ingested text (document id and ``start``/``end`` in the text citations point into).
 
 Example:
-    >>> gold = load_gold()  # doctest: +SKIP
-    >>> len(gold.questions), gold.documents_dir.name  # doctest: +SKIP
-    (93, 'documents')
+    >>> gold = DATASETS["gold"](Path("data/eval/gold"), False)
+    >>> len(gold.questions) > 50, gold.documents_dir.name
+    (True, 'documents')
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,7 @@ import yaml
 from assistant.settings import REPO_ROOT
 
 GOLD_PATH = REPO_ROOT / "evals" / "gold.jsonl"
-COVID_QA_PATH = REPO_ROOT.parent / "shared" / "data" / "covid-qa" / "200423_covidQA.json"
-DATASETS = ("gold", "covid-qa")
+COVID_QA_PATH = REPO_ROOT / "evals" / "data" / "covid-qa" / "200423_covidQA.json"
 # The fixed sample CI and a plain run use; --full asks all 1,380.
 COVID_QA_SAMPLE = 150
 COVID_QA_SEED = 20261125
@@ -84,9 +84,7 @@ def load_covid_qa(
     matter, the paper's text verbatim as the body, so answer offsets stay valid) and
     returns a seeded sample of the questions (all 1,380 with ``sample=None``)."""
     if not path.exists():
-        raise FileNotFoundError(
-            f"COVID-QA is not at {path}; it is read from ../shared/data/covid-qa/, never copied here"
-        )
+        raise FileNotFoundError(f"COVID-QA is not at {path}; restore it with `git checkout evals/data`")
     papers = json.loads(path.read_text(encoding="utf-8"))["data"]
     work_dir.mkdir(parents=True, exist_ok=True)
     questions = []
@@ -138,3 +136,11 @@ def _as_markdown(context: str) -> str:
 def _write_if_changed(path: Path, text: str) -> None:
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
+
+
+# Each dataset by name: (the eval's own folder, --full) → the dataset.
+DATASETS: dict[str, Callable[[Path, bool], Dataset]] = {
+    "gold": lambda folder, full: load_gold(),
+    "covid-qa": lambda folder, full: load_covid_qa(
+        folder / "papers", sample=None if full else COVID_QA_SAMPLE),
+}

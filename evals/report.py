@@ -5,7 +5,7 @@ below them: a change that loses answers fails CI) and *goals* (what the issue as
 reported, not enforced). A key ending in ``_over_baseline`` compares with the baseline.
 
 Example:
-    >>> failures = check(run, load_thresholds())  # doctest: +SKIP
+    >>> failures = check_floors(run, load_thresholds())  # doctest: +SKIP
     >>> paths = write_reports(run, Path("evals/reports"), failures)  # doctest: +SKIP
 """
 
@@ -55,7 +55,7 @@ def _compare(run: EvalRun, limits: dict[str, float]) -> list[str]:
     return misses
 
 
-def check(run: EvalRun, thresholds: dict) -> list[str]:
+def check_floors(run: EvalRun, thresholds: dict) -> list[str]:
     """Why ``--check`` fails; empty when every floor holds."""
     return _compare(run, _limits(thresholds, "floors", run))
 
@@ -91,7 +91,7 @@ def markdown(
         for m in run.ours
     ]
     if failures is None:
-        missed_floors = check(run, thresholds)
+        missed_floors = check_floors(run, thresholds)
         verdict = "not run (`--check` was not given); " + (
             "floors missed: " + "; ".join(missed_floors) if missed_floors else "every floor holds.")
     else:

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from assistant.answering.chain import AnswerChain, build_chain
+from assistant.answering.chain import AnswerChain
 from assistant.settings import Settings
+from assistant.wiring import Parts
 from evals.baseline import DONT_KNOW, TutorialBaseline
-from evals.datasets import Dataset, EvalQuestion, load_covid_qa, load_gold
+from evals.datasets import DATASETS, EvalQuestion
 from evals.metrics import QuestionResult, fact_found, holds_fact, span_rank, summarise
-from ingest.catalog import Catalog
-from ingest.indexer import Indexer
 
 RETRIEVAL_DEPTH = 10
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -41,14 +40,6 @@ class EvalRun:
     baseline_results: list[QuestionResult] = field(default_factory=list, repr=False)
 
 
-def load_dataset(name: str, settings: Settings, full: bool = False) -> Dataset:
-    if name == "gold":
-        return load_gold()
-    if name == "covid-qa":
-        return load_covid_qa(eval_dir(settings, name) / "papers", sample=None if full else 150)
-    raise ValueError(f"unknown dataset '{name}'")
-
-
 def eval_dir(settings: Settings, dataset: str):
     return settings.data_dir / "eval" / dataset
 
@@ -61,31 +52,30 @@ def run_eval(
     and scores them. The baseline answers only with a language model: by default when
     ``generator`` is ``llm``; its retrieval is always measured."""
     progress = progress or (lambda stage, done, total: None)
-    dataset = load_dataset(dataset_name, settings, full)
-    questions = dataset.questions[:limit] if limit else dataset.questions
     folder = eval_dir(settings, dataset_name)
+    dataset = DATASETS[dataset_name](folder, full)
+    questions = dataset.questions[:limit] if limit else dataset.questions
     # Its own collection and records: an eval never touches the library users chat with,
     # also when the vectors live on a shared Chroma server.
     ours_settings = settings.model_copy(update={
         "data_dir": folder / "ours", "models_dir": settings.resolved_models_dir,
         "collection": f"{settings.collection}-eval-{dataset_name}", "records_url": None,
     })
+    parts = Parts(ours_settings)
     progress("ingest (ours)", 0, 1)
-    indexer = Indexer.from_settings(ours_settings)
-    indexer.ingest([dataset.documents_dir], prune=True)
-    chain = build_chain(ours_settings, indexer.vector_store)
+    parts.library.ingest([dataset.documents_dir], prune=True)
     progress("ingest (baseline)", 0, 1)
-    baseline = TutorialBaseline.build(folder / "baseline", indexer.vector_store.embeddings)
+    baseline = TutorialBaseline.build(folder / "baseline", parts.embeddings)
     baseline.ingest(dataset.documents_dir)
-    texts = {r.doc_id: r.text for r in Catalog(ours_settings.records_db_url).all()}
+    texts = {r.doc_id: r.text for r in parts.catalog.all()}
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     results = []
     for done, question in enumerate(questions):
         progress("ours", done, len(questions))
-        results.append(_ask_ours(chain, question, generator, texts))
+        results.append(_ask_ours(parts.chain, question, generator, texts))
     answer_too = generator == "llm" if baseline_answers is None else baseline_answers
-    chat_model = chain.generators["llm"].chat_model if answer_too else None
+    chat_model = parts.chat_model if answer_too else None
     baseline_results = []
     for done, question in enumerate(questions):
         progress("baseline", done, len(questions))
@@ -103,13 +93,14 @@ def _ask_ours(
     chain: AnswerChain, question: EvalQuestion, generator: str, texts: dict[str, str]
 ) -> QuestionResult:
     passages = chain.retriever.search(question.question, RETRIEVAL_DEPTH)
-    rank = span_rank(question.span, [(p.doc_id, p.start, p.end) for p in passages])
+    rank = span_rank(question.span, [(p.span.doc_id, p.span.start, p.span.end) for p in passages])
     answer = chain.answer(question.question, generator=generator)
     valid = precise = 0
     for c in answer.citations:
-        verbatim = texts.get(c.doc_id, "")[c.start : c.end] == c.text
+        cited = c.span
+        verbatim = texts.get(cited.doc_id, "")[cited.start : cited.end] == cited.text
         valid += verbatim and f"[{c.marker}]" in answer.answer
-        precise += holds_fact(question, c.doc_id, c.start, c.end, c.text)
+        precise += holds_fact(question, cited.doc_id, cited.start, cited.end, cited.text)
     return QuestionResult(
         id=question.id, answerable=question.answerable, refused=answer.refused,
         fact_ok=(not answer.refused and fact_found(question, answer.answer))

@@ -7,8 +7,7 @@ files mends most of that by itself; this check finds whatever is left and repair
 strays are deleted, an incomplete document is deleted and ingested again from its file.
 
 Example:
-    >>> from ingest.check import StoreChecker
-    >>> checker = StoreChecker(indexer)  # doctest: +SKIP
+    >>> checker = Parts(settings).checker  # assistant.wiring builds it  # doctest: +SKIP
     >>> report = checker.check()  # doctest: +SKIP
     >>> report.ok  # doctest: +SKIP
     True
@@ -35,6 +34,7 @@ class CheckReport:
     unlisted_documents: list[str] = field(default_factory=list)
     incomplete_documents: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    ok_after_repair: bool | None = None  # set by a repair, which checks again
 
     @property
     def ok(self) -> bool:

@@ -12,8 +12,8 @@ Files whose bytes and splitter settings match the catalog are skipped before loa
 
 Example:
     >>> from assistant.settings import Settings
-    >>> from ingest.indexer import Indexer
-    >>> indexer = Indexer.from_settings(Settings(data_dir="/tmp/store"))  # doctest: +SKIP
+    >>> from assistant.wiring import Parts
+    >>> indexer = Parts(Settings(data_dir="/tmp/store")).indexer  # doctest: +SKIP
     >>> indexer.ingest([Path("documents")]).counts  # doctest: +SKIP
     {'added': 2, 'updated': 0, 'unchanged': 0, 'duplicate': 0, 'failed': 0, 'removed': 0}
 """
@@ -32,10 +32,9 @@ from langchain_classic.indexes import SQLRecordManager
 from langchain_core.indexing import index
 from langchain_core.vectorstores import VectorStore
 
-from assistant.settings import Settings
-from ingest.catalog import Catalog, DocumentRecord, now_iso
+from assistant.catalog import Catalog, DocumentRecord, now_iso
 from ingest.loaders import FileLoader, LoadError, sha256_of
-from ingest.locks import LocalLock, LockTimeout, SharedLock
+from ingest.locks import IngestionLock, LockTimeout
 from ingest.splitting import ChunkSplitter
 
 Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
@@ -109,7 +108,7 @@ class Indexer:
         catalog: Catalog,
         loader: FileLoader,
         splitter: ChunkSplitter,
-        lock: LocalLock | SharedLock,
+        lock: IngestionLock,
         lock_timeout_s: float = 600.0,
     ) -> None:
         self.vector_store = vector_store
@@ -119,27 +118,6 @@ class Indexer:
         self.splitter = splitter
         self._lock = lock
         self._lock_timeout_s = lock_timeout_s
-
-    @classmethod
-    def from_settings(cls, settings: Settings, vector_store: VectorStore | None = None) -> Indexer:
-        from assistant.store import open_vector_store
-
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        record_manager = SQLRecordManager(
-            namespace=f"chroma/{settings.collection}", db_url=settings.records_db_url
-        )
-        record_manager.create_schema()
-        return cls(
-            vector_store=vector_store or open_vector_store(settings),
-            record_manager=record_manager,
-            catalog=Catalog(settings.records_db_url),
-            loader=FileLoader(settings.max_file_bytes, settings.max_pdf_pages),
-            splitter=ChunkSplitter(settings.chunk_size, settings.chunk_overlap),
-            # Replicas sharing the records database may sit on different machines.
-            lock=SharedLock(settings.records_url) if settings.records_url
-            else LocalLock(settings.lock_path),
-            lock_timeout_s=settings.lock_timeout_s,
-        )
 
     @contextmanager
     def locked(self) -> Iterator[None]:

@@ -1,12 +1,14 @@
-"""The document library as the chat's Library tab sees it: list, upload, remove.
+"""The document library, one service for both front ends: list, ingest, upload, remove, check.
 
+The chat's Library tab and ``assistant docs …`` / ``assistant ingest`` call the same methods,
+so they behave alike: removing an uploaded document deletes its file from either.
 Uploads go through the same :class:`~ingest.indexer.Indexer` as ``assistant ingest``. An
 uploaded file is checked (loaded and parsed) before it is written anywhere, so a rejected
 file never replaces a good one; accepted files are kept under the data dir's ``uploads/``
 folder, which is where the catalog's ``source`` points and what a later re-ingest reads.
 
 Example:
-    >>> library = Library(Indexer.from_settings(settings), settings.uploads_dir)  # doctest: +SKIP
+    >>> library = Parts(settings).library  # assistant.wiring builds it  # doctest: +SKIP
     >>> [r.status for r in library.add([("notes.md", Path("/tmp/gradio/abc/notes.md"))])]  # doctest: +SKIP
     ['added']
 """
@@ -17,11 +19,12 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ingest.catalog import DocumentRecord
-from ingest.indexer import FileResult, Indexer
+from assistant.catalog import DocumentRecord
+from ingest.check import CheckReport, StoreChecker
+from ingest.indexer import FileResult, Indexer, IngestReport
 from ingest.loaders import LoadError, sha256_of
 
 _UNSAFE = re.compile(r"[^\w.\- ]+")
@@ -40,14 +43,24 @@ def safe_filename(name: str) -> str:
 
 
 class Library:
-    """Lists, adds (uploads) and removes documents; one writer at a time via the indexer's lock."""
+    """Lists, ingests, adds (uploads), removes and checks documents; one writer at a time
+    via the indexer's lock."""
 
-    def __init__(self, indexer: Indexer, uploads_dir: Path) -> None:
+    def __init__(self, indexer: Indexer, checker: StoreChecker, uploads_dir: Path) -> None:
         self.indexer = indexer
+        self.checker = checker
         self.uploads_dir = uploads_dir
 
     def documents(self) -> list[DocumentRecord]:
         return self.indexer.catalog.all()
+
+    def ingest(
+        self, paths: Iterable[Path], prune: bool = False,
+        on_start: Callable[[int], None] | None = None,
+        on_file: Callable[[FileResult], None] | None = None,
+    ) -> IngestReport:
+        """Ingests files and folders where they are (see :meth:`Indexer.ingest`)."""
+        return self.indexer.ingest(paths, prune=prune, on_start=on_start, on_file=on_file)
 
     def add(self, uploads: Iterable[tuple[str, Path]]) -> list[FileResult]:
         """Ingests each ``(original name, temporary path)``; one result per upload, in order."""
@@ -83,6 +96,15 @@ class Library:
     def _ingest(self, target: Path, name: str) -> FileResult:
         (result,) = self.indexer.ingest([target]).files
         return FileResult(name, result.status, result.doc_id, result.chunks, result.reason)
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """Whether catalog, records and vectors agree; with ``repair``, mends what doesn't
+        and checks again (``ok_after_repair``)."""
+        if not repair:
+            return self.checker.check()
+        report = self.checker.repair()
+        report.ok_after_repair = self.checker.check().ok
+        return report
 
     def remove(self, doc_id: str) -> DocumentRecord | None:
         """Removes the document; an uploaded file goes too, so it doesn't come back."""

@@ -11,8 +11,8 @@ Both: ``with lock.hold(timeout_s): ...`` waits up to ``timeout_s`` and raises
 :class:`LockTimeout` naming the holder. Neither is re-entrant.
 
 Example:
-    >>> from ingest.locks import SharedLock
-    >>> lock = SharedLock("sqlite://")
+    >>> from sqlalchemy import create_engine
+    >>> lock = SharedLock(create_engine("sqlite://"))
     >>> with lock.hold(timeout_s=1):
     ...     pass
 """
@@ -25,11 +25,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, select, update
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 _metadata = MetaData()
@@ -40,6 +41,14 @@ _leases = Table(
     Column("holder", String, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+
+
+class IngestionLock(Protocol):
+    """What the indexer needs of a lock: hold it for a while, and say whose it is."""
+
+    description: str
+
+    def hold(self, timeout_s: float) -> AbstractContextManager[None]: ...
 
 
 class LockTimeout(TimeoutError):
@@ -68,9 +77,9 @@ class LocalLock:
 class SharedLock:
     """A renewed lease in the shared records database (any SQL database SQLAlchemy reaches)."""
 
-    def __init__(self, db_url: str, name: str = "ingest", lease_s: float = 60.0) -> None:
-        self._engine = create_engine(db_url)
-        _metadata.create_all(self._engine)
+    def __init__(self, engine: Engine, name: str = "ingest", lease_s: float = 60.0) -> None:
+        self._engine = engine
+        _metadata.create_all(engine)
         self._name = name
         self._lease_s = lease_s
         self.description = f"the shared lock '{name}' in the records database"

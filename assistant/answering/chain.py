@@ -8,98 +8,35 @@ retrieve (dense + BM25, fused) → pick compact evidence → refuse if the docum
 answer → generate (language model, or extractive quoting) → verify every citation.
 
 Example:
-    >>> chain = build_chain(Settings())  # doctest: +SKIP
+    >>> chain = Parts(Settings()).chain  # assistant.wiring builds it  # doctest: +SKIP
     >>> chain.answer("Who is NHS England's interim London director?", generator="extractive").answer  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import atexit
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
 
-from langchain_core.vectorstores import VectorStore
-
-from assistant.answering.citations import MARKER, Citation, MarkerFilter, verify
-from assistant.answering.evidence import Evidence, EvidenceSelector, ScoredUnit
-from assistant.answering.extractive import ExtractiveGenerator
-from assistant.answering.llm import LLMGenerator, build_chat_model
+from assistant.answering.answer import (
+    REFUSAL, Answer, DoneEvent, Event, Evidence, QuestionError, SourcesEvent, TokenEvent,
+)
+from assistant.answering.citations import MARKER, MarkerFilter, verify
+from assistant.answering.evidence import EvidenceSelector, ScoredUnit
+from assistant.answering.follow_up import FollowUpRewriter
+from assistant.answering.generator import Generator
 from assistant.answering.refusal import RefusalPolicy
+from assistant.glossary import Glossary
 from assistant.retrieval import HybridRetriever
-from assistant.settings import MAX_TOP_K, Settings
+from assistant.settings import GENERATORS, MAX_TOP_K
 from assistant.text import coverage
 
-GENERATORS = ("llm", "extractive")
-REFUSAL = "The documents don't cover this."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|it|they|them|his|her|hers|its|their|theirs|this|that|these|those|there|then|"
-    r"him|the same|the other|which one)\b|^(and|but|so|also|why|how about|what about)\b",
-    re.IGNORECASE,
-)
 _LLM_REFUSAL = re.compile(
     r"(do(es)?n['’]?t|do(es)? not|cannot|can['’]t) (cover|answer|mention|say|contain|provide|"
     r"state|specify)|not (covered|mentioned|stated|specified)|no information",
     re.IGNORECASE,
 )
-
-
-class QuestionError(ValueError):
-    """A question that can't be asked as it is; the message says what to do instead."""
-
-
-class Generator(Protocol):
-    name: str
-
-    def generate(
-        self, question: str, evidence: list[Evidence], units: list[ScoredUnit]
-    ) -> Iterator[str]: ...
-
-
-@dataclass
-class Answer:
-    """The chain's result; ``to_dict()`` is the ``ask --json`` shape."""
-
-    question: str
-    answer: str
-    refused: bool
-    citations: list[Citation]
-    generator: str
-    verification: dict
-    timings: dict
-    standalone_question: str = ""
-    refusal_reason: str | None = None
-    fallback: str | None = None
-    evidence: list[Evidence] = field(default_factory=list, repr=False)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("evidence")
-        data["sources"] = [
-            {k: v for k, v in asdict(e).items() if k != "hits"} for e in self.evidence
-        ]
-        return data
-
-
-@dataclass(frozen=True)
-class SourcesEvent:
-    evidence: list[Evidence]
-
-
-@dataclass(frozen=True)
-class TokenEvent:
-    text: str
-
-
-@dataclass(frozen=True)
-class DoneEvent:
-    answer: Answer
-
-
-Event = SourcesEvent | TokenEvent | DoneEvent
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -115,21 +52,6 @@ def clean_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
-def history_pairs(history: Sequence) -> list[tuple[str, str]]:
-    """(role, text) pairs from Gradio-style message dicts or (role, text) tuples."""
-    pairs = []
-    for turn in history or []:
-        try:
-            role, content = (turn["role"], turn["content"]) if isinstance(turn, dict) else turn
-        except (KeyError, TypeError, ValueError):
-            raise QuestionError(
-                "The history must be a list of [role, text] pairs, e.g. "
-                '[["user", "Who leads NHS London?"], ["assistant", "…"]].') from None
-        if isinstance(content, str) and content.strip():
-            pairs.append((str(role), content))
-    return pairs
-
-
 def ms_since(start: float) -> int:
     return round((time.perf_counter() - start) * 1000)
 
@@ -140,34 +62,24 @@ class AnswerChain:
     def __init__(
         self,
         retriever: HybridRetriever,
+        glossary: Glossary,
         selector: EvidenceSelector,
         refusal: RefusalPolicy,
         generators: dict[str, Generator],
         default_generator: str,
+        follow_up: FollowUpRewriter | None = None,
         max_question_chars: int = 2000,
         min_support: float = 0.5,
     ) -> None:
         self.retriever = retriever
+        self.glossary = glossary
         self.selector = selector
         self.refusal = refusal
         self.generators = generators
         self.default_generator = default_generator
+        self.follow_up = follow_up or FollowUpRewriter()
         self.max_question_chars = max_question_chars
         self.min_support = min_support
-
-    def standalone(self, question: str, history: Sequence, generator: str) -> str:
-        """A follow-up rewritten so that retrieval understands it without the conversation."""
-        turns = history_pairs(history)
-        asked_before = [text for role, text in turns if role == "user"]
-        if not asked_before or not (_FOLLOW_UP.search(question) or len(question.split()) < 4):
-            return question
-        llm = self.generators.get("llm")
-        if generator == "llm" and isinstance(llm, LLMGenerator):
-            try:
-                return llm.rewrite(question, turns)
-            except Exception:  # an unusable rewrite, or the server is down (reported later)
-                pass
-        return f"{asked_before[-1]} {question}"
 
     def stream(
         self,
@@ -184,9 +96,9 @@ class AnswerChain:
         if k is not None and not 1 <= k <= MAX_TOP_K:
             raise QuestionError(
                 f"Passages to search must be between 1 and {MAX_TOP_K}, not {k}.")
-        standalone = self.standalone(question, history, name)
+        standalone = self.follow_up.standalone(question, history, self.generators[name])
         passages = self.retriever.search(standalone, k)
-        evidence, units = self.selector.select(self.retriever.glossary.expand(standalone), passages)
+        evidence, units = self.selector.select(self.glossary.expand(standalone), passages)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
         result = Answer(
@@ -281,9 +193,7 @@ class AnswerChain:
     def warm_up(self, generator: str | None = None) -> None:
         """Loads the models an answer will need; the chat calls it while the page starts."""
         self.retriever.search("warm up", 1)
-        llm = self.generators.get(generator or self.default_generator)
-        if isinstance(llm, LLMGenerator):
-            llm.warm_up()
+        self.generators[generator or self.default_generator].warm_up()
 
     def answer(
         self, question: str, history: Sequence = (), generator: str | None = None,
@@ -293,54 +203,3 @@ class AnswerChain:
             if isinstance(event, DoneEvent):
                 return event.answer
         raise RuntimeError("the answering stream ended without an answer")
-
-
-def _embedded_chat_model(settings: Settings):
-    from assistant.answering.local_model import LocalModelServer, assemble_model
-
-    server = LocalModelServer(
-        assemble_model(settings.resolved_models_dir),
-        threads=settings.llm_threads,
-        context_tokens=settings.llm_context_tokens,
-    ).start()
-    atexit.register(server.stop)
-    return build_chat_model(
-        server.base_url, "local", "not-needed", settings.llm_max_tokens, settings.llm_timeout_s
-    )
-
-
-def build_chain(settings: Settings, vector_store: VectorStore | None = None) -> AnswerChain:
-    """The chain as the settings describe it; the model server starts on first use.
-    Pass the ``vector_store`` an indexer writes to, so that what it adds is found at once."""
-    from assistant.store import load_embeddings, open_vector_store
-
-    embeddings = vector_store.embeddings if vector_store else load_embeddings(settings)
-    retriever = HybridRetriever.from_settings(
-        settings, vector_store or open_vector_store(settings, embeddings)
-    )
-    if settings.llm_url:
-        def chat_model():
-            return build_chat_model(
-                settings.llm_url, settings.llm_model, settings.llm_api_key.get_secret_value(),
-                settings.llm_max_tokens, settings.llm_timeout_s,
-            )
-    else:
-        def chat_model():
-            return _embedded_chat_model(settings)
-    return AnswerChain(
-        retriever=retriever,
-        selector=EvidenceSelector(
-            embeddings, settings.evidence_hits, settings.evidence_window,
-            settings.evidence_max_chars, settings.lexical_weight,
-        ),
-        refusal=RefusalPolicy(retriever.glossary, settings.refusal_min_score),
-        generators={
-            "llm": LLMGenerator(chat_model),
-            "extractive": ExtractiveGenerator(
-                settings.extractive_sentences, settings.extractive_margin
-            ),
-        },
-        default_generator=settings.generator,
-        max_question_chars=settings.max_question_chars,
-        min_support=settings.min_support,
-    )

@@ -9,8 +9,8 @@ stating a number or name that no evidence contains is removed (a model's inventi
 any other claim left without support stays, listed as uncited.
 
 Example:
-    >>> from assistant.answering.evidence import Evidence
-    >>> ev = [Evidence(1, "d", "T", "A", "s", "Jane Cummings is interim director.", 0, 34, 1.0)]
+    >>> from assistant.spans import SourceSpan
+    >>> ev = [Evidence(1, SourceSpan("d", "T", "A", "s", 0, 34, "Jane Cummings is interim director."), 1.0)]
     >>> text, cited, check = verify("Jane Cummings is the interim director [1][7].", ev, 0.5)
     >>> text, [c.marker for c in cited], check.unresolved_markers
     ('Jane Cummings is the interim director [1].', [1], [7])
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from assistant.answering.evidence import Evidence
+from assistant.answering.answer import Citation, Evidence
 from assistant.text import Span, coverage, key_terms, mentions, sentences, terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -30,31 +30,6 @@ _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)[.,;:!?]*\s*
 _TRAILING_PUNCTUATION = re.compile(r"[.!?;:,]+$")
 # A sentence needs this many content words before it is a claim that needs a source.
 _CLAIM_TERMS = 2
-
-
-@dataclass(frozen=True)
-class Citation:
-    """What a marker points at: an exact span of a source document."""
-
-    marker: int
-    doc_id: str
-    title: str
-    author: str
-    text: str
-    start: int
-    end: int
-    source: str
-    # The sentences of ``text`` that back the answer's claims citing this marker, as
-    # ``{"start", "end", "text"}`` in source offsets: what a reader sees highlighted.
-    highlights: tuple[dict, ...] = ()
-
-    @classmethod
-    def of(cls, evidence: Evidence, backing: list[Span] = ()) -> Citation:
-        return cls(
-            evidence.marker, evidence.doc_id, evidence.title, evidence.author,
-            evidence.text, evidence.start, evidence.end, evidence.source,
-            tuple({"start": s.start, "end": s.end, "text": s.text} for s in dict.fromkeys(backing)),
-        )
 
 
 @dataclass
@@ -119,12 +94,14 @@ def support(claim: str, evidence_text: str) -> float:
 def vouched_text(evidence: Evidence) -> str:
     """What a marker vouches for: the passage, and who wrote it under what title, so that
     "According to Dave West, …" is supported by a passage of his."""
-    return f"{evidence.text}\n{evidence.title}\n{evidence.author}"
+    span = evidence.span
+    return f"{span.text}\n{span.title}\n{span.author}"
 
 
 def backing_sentence(claim: str, evidence: Evidence) -> Span:
     """The sentence of the evidence that best supports the claim."""
-    return max(sentences(evidence.text, evidence.start), key=lambda s: coverage(claim, s.text))
+    span = evidence.span
+    return max(sentences(span.text, span.start), key=lambda s: coverage(claim, s.text))
 
 
 def verify(

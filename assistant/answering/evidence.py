@@ -8,18 +8,20 @@ citation marker ``[n]`` points at.
 Example:
     >>> selector = EvidenceSelector(embeddings)  # doctest: +SKIP
     >>> evidence, units = selector.select("Who replaced Anne Rainsberry?", passages)  # doctest: +SKIP
-    >>> evidence[0].marker, evidence[0].text[:40]  # doctest: +SKIP
+    >>> evidence[0].marker, evidence[0].span.text[:40]  # doctest: +SKIP
     (1, 'Her replacement as NHS England’s London')
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.answering.answer import Evidence
 from assistant.retrieval import Passage
+from assistant.spans import SourceSpan
 from assistant.text import Span, answer_type, coverage, sentences
 
 
@@ -34,25 +36,6 @@ class ScoredUnit:
     lexical: float  # share of the question's content terms it contains
     typed: bool | None  # holds what the question asks for (a number, a time, a name), if known
     score: float
-
-
-@dataclass
-class Evidence:
-    """A numbered span of a source document handed to a generator and cited as ``[marker]``."""
-
-    marker: int
-    doc_id: str
-    title: str
-    author: str
-    source: str
-    text: str
-    start: int
-    end: int
-    score: float
-    hits: list[Span] = field(default_factory=list)  # the best-matching sentences inside it
-
-    def contains(self, span: Span) -> bool:
-        return self.start <= span.start and span.end <= self.end
 
 
 class EvidenceSelector:
@@ -79,8 +62,8 @@ class EvidenceSelector:
         seen: set[tuple[str, int, int]] = set()
         candidates: list[tuple[Passage, Span, int]] = []
         for passage in passages:
-            for position, span in enumerate(sentences(passage.text, passage.start)):
-                key = (passage.doc_id, span.start, span.end)
+            for position, span in enumerate(sentences(passage.span.text, passage.span.start)):
+                key = (passage.span.doc_id, span.start, span.end)
                 if key not in seen:
                     seen.add(key)
                     candidates.append((passage, span, position))
@@ -103,14 +86,13 @@ class EvidenceSelector:
             )
         return sorted(units, key=lambda u: -u.score)
 
-    def _window(self, unit: ScoredUnit) -> Span:
-        around = sentences(unit.passage.text, unit.passage.start)
+    def _window(self, unit: ScoredUnit) -> SourceSpan:
+        """The unit's sentence with ``window`` neighbours each side, within its passage."""
+        passage = unit.passage.span
+        around = sentences(passage.text, passage.start)
         first = around[max(0, unit.position - self.window)]
         last = around[min(len(around) - 1, unit.position + self.window)]
-        base = unit.passage
-        return Span(
-            base.text[first.start - base.start : last.end - base.start], first.start, last.end
-        )
+        return passage.narrowed(first.start, last.end)
 
     def select(
         self, question: str, passages: list[Passage]
@@ -121,32 +103,22 @@ class EvidenceSelector:
         for unit in units[: self.hits]:
             span = self._window(unit)
             merged = next(
-                (e for e in evidence if e.doc_id == unit.passage.doc_id
-                 and span.start <= e.end and e.start <= span.end),
+                (e for e in evidence if e.span.doc_id == span.doc_id
+                 and span.start <= e.span.end and e.span.start <= span.end),
                 None,
             )
             if merged is not None:
-                _merge(merged, span)
+                merged.span = _union(merged.span, span)
                 merged.hits.append(unit.span)
                 continue
-            if evidence and sum(len(e.text) for e in evidence) + len(span.text) > self.max_chars:
+            if evidence and sum(len(e.span.text) for e in evidence) + len(span.text) > self.max_chars:
                 continue
-            p = unit.passage
-            evidence.append(
-                Evidence(
-                    marker=len(evidence) + 1, doc_id=p.doc_id, title=p.title, author=p.author,
-                    source=p.source, text=span.text, start=span.start, end=span.end,
-                    score=unit.score, hits=[unit.span],
-                )
-            )
+            evidence.append(Evidence(len(evidence) + 1, span, unit.score, [unit.span]))
         return evidence, units
 
 
-def _merge(evidence: Evidence, span: Span) -> None:
-    """Widens ``evidence`` to cover an overlapping span; both are exact source substrings."""
-    (first_start, first), (second_start, second) = sorted(
-        [(evidence.start, evidence.text), (span.start, span.text)]
-    )
-    evidence.text = first + second[first_start + len(first) - second_start :]
-    evidence.start = first_start
-    evidence.end = first_start + len(evidence.text)
+def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:
+    """The span covering two overlapping spans of one document; both are exact substrings."""
+    first, second = sorted((one, other), key=lambda s: s.start)
+    text = first.text + second.text[first.end - second.start :]
+    return replace(first, text=text, end=first.start + len(text))

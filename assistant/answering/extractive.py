@@ -10,10 +10,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from assistant.answering.answer import Evidence
 from assistant.answering.citations import with_markers
-from assistant.answering.evidence import Evidence, ScoredUnit
+from assistant.answering.evidence import ScoredUnit
 from assistant.text import Span
 
 
@@ -46,17 +47,25 @@ class ExtractiveGenerator:
         quotes.sort(key=lambda pair: (pair[0].marker, pair[1].start))
         yield "\n".join(with_markers(span.text, [holder.marker]) for holder, span in quotes)
 
+    def warm_up(self) -> None:
+        """Nothing to load: the sentences are already scored."""
+
+    def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
+        """Quoting can't rephrase a question."""
+        return None
+
     @staticmethod
     def _completed(unit: ScoredUnit, holder: Evidence, units: list[ScoredUnit]) -> Span:
         if unit.typed is not False:
             return unit.span
         following = next(
-            (u for u in units if u.passage.doc_id == unit.passage.doc_id
+            (u for u in units if u.passage.span.doc_id == unit.passage.span.doc_id
              and u.span.start > unit.span.end and holder.contains(u.span)
-             and not holder.text[unit.span.end - holder.start : u.span.start - holder.start].strip()),
+             and not holder.span.text[unit.span.end - holder.span.start
+                                      : u.span.start - holder.span.start].strip()),
             None,
         )
         if following is None or not following.typed:
             return unit.span
-        start, end = unit.span.start - holder.start, following.span.end - holder.start
-        return Span(holder.text[start:end], unit.span.start, following.span.end)
+        start, end = unit.span.start - holder.span.start, following.span.end - holder.span.start
+        return Span(holder.span.text[start:end], unit.span.start, following.span.end)

@@ -12,13 +12,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from functools import cached_property
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from assistant.answering.evidence import Evidence, ScoredUnit
+from assistant.answering.answer import Evidence
+from assistant.answering.evidence import ScoredUnit
 from assistant.text import coverage
 
 # No "say you don't know" rule: whether the documents answer is decided before the model is
@@ -72,7 +72,7 @@ def build_chat_model(
 
 def format_sources(evidence: Sequence[Evidence]) -> str:
     return "\n".join(
-        f"[{e.marker}] ({e.title}{', ' + e.author if e.author else ''}) {e.text}"
+        f"[{e.marker}] ({e.span.title}{', ' + e.span.author if e.span.author else ''}) {e.span.text}"
         for e in evidence
     )
 
@@ -82,13 +82,10 @@ class LLMGenerator:
 
     name = "llm"
 
-    def __init__(self, chat_model_factory: Callable[[], BaseChatModel]) -> None:
-        # A factory: the embedded server starts only when an answer first needs it.
-        self._factory = chat_model_factory
-
-    @cached_property
-    def chat_model(self) -> BaseChatModel:
-        return self._factory()
+    def __init__(self, chat_model: Callable[[], BaseChatModel]) -> None:
+        # Asked for the model at each use: the embedded server starts only when an answer
+        # first needs it (the wiring builds it once and hands out the same one).
+        self._chat_model = chat_model
 
     def messages(self, question: str, evidence: Sequence[Evidence]) -> list[BaseMessage]:
         return [
@@ -101,18 +98,20 @@ class LLMGenerator:
     def generate(
         self, question: str, evidence: list[Evidence], units: list[ScoredUnit]
     ) -> Iterator[str]:
-        for chunk in self.chat_model.stream(self.messages(question, evidence)):
+        for chunk in self._chat_model().stream(self.messages(question, evidence)):
             if chunk.content:
                 yield str(chunk.content)
 
     def warm_up(self) -> None:
         """Starts the model (and its server) and caches the fixed prompt prefix, so the
         first real question waits only for its own evidence."""
-        self.chat_model.invoke(self.messages("Ready?", []))
+        self._chat_model().invoke(self.messages("Ready?", []))
 
-    def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+    def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
+        """The question made standalone, or ``None`` when the model's reply is unusable;
+        a server that can't be reached raises."""
         conversation = "\n".join(f"{role}: {text}" for role, text in history[-4:])
-        reply = self.chat_model.invoke(
+        reply = self._chat_model().invoke(
             [
                 SystemMessage(REWRITE_PROMPT),
                 HumanMessage(f"Conversation:\n{conversation}\nLast question: {question}\nRewritten:"),
@@ -123,4 +122,4 @@ class LLMGenerator:
         # that still asks what the user asked.
         if rewritten.endswith("?") and coverage(question, rewritten) >= 0.5:
             return rewritten
-        raise ValueError(f"unusable rewrite: {rewritten!r}")
+        return None

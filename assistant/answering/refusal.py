@@ -1,19 +1,18 @@
 """Decides, before any generation, whether the documents can answer at all.
 
-Two checks, both calibrated on ``evals/gold.jsonl``:
+Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
 
-1. Every specific thing the question names — a proper name, an acronym, a number or
+1. A question that tries to give the assistant instructions ("ignore your rules…") is
+   refused as such: instructions are text to read, never to follow.
+2. Every specific thing the question names — a proper name, an acronym, a number or
    year — must occur in the retrieved passages (or their titles and authors), allowing
    the glossary's other form. "What did the mayor of Birmingham say?" is refused because
    no passage says "Birmingham", however close the rest of the question is.
-2. A question asking for a kind of answer — a person, a number, an amount of money, a
+3. A question asking for a kind of answer — a person, a number, an amount of money, a
    time, a duration — needs one of the best sentences to hold one: "What is Jane
    Cummings' salary?" is refused when no sentence near her name gives an amount.
-3. The best-matching sentence must score at least ``min_score`` (similarity plus lexical
+4. The best-matching sentence must score at least ``min_score`` (similarity plus lexical
    overlap): below it nothing retrieved is about the question.
-
-A question that tries to give the assistant instructions ("ignore your rules…") is
-refused as such: instructions are text to read, never to follow.
 
 Example:
     >>> policy = RefusalPolicy(Glossary.load(), min_score=0.35)
@@ -27,7 +26,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering.evidence import ScoredUnit
-from assistant.retrieval import Glossary, Passage
+from assistant.glossary import Glossary
+from assistant.retrieval import Passage
 from assistant.text import REQUIRED_KINDS, answer_kind, key_terms, mentions
 
 _INSTRUCTION = re.compile(
@@ -74,7 +74,7 @@ class RefusalPolicy:
             )
         if not passages:
             return RefusalCheck(True, "the library holds no documents yet", best)
-        haystack = " ".join(f"{p.title} {p.author} {p.text}" for p in passages)
+        haystack = " ".join(f"{p.span.title} {p.span.author} {p.span.text}" for p in passages)
         missing = [t for t in key_terms(question) if not _mentions(haystack, t, self.glossary)]
         if missing:
             named = ", ".join(f"“{t}”" for t in dict.fromkeys(missing))

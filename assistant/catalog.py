@@ -6,9 +6,12 @@ files without reading them twice (the file's sha256 and the splitter's fingerpri
 A row is written only after the document's chunks are in the vector store, so a row
 always means "fully ingested".
 
+Ingestion writes it; retrieval reads its version to know when to rebuild the keyword index;
+the library lists it. It lives beside the store because both sides read it.
+
 Example:
-    >>> from ingest.catalog import Catalog
-    >>> catalog = Catalog("sqlite://")
+    >>> from sqlalchemy import create_engine
+    >>> catalog = Catalog(create_engine("sqlite://"))
     >>> catalog.all()
     []
 """
@@ -20,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select
 
 _metadata = MetaData()
 _documents = Table(
@@ -71,9 +74,9 @@ def now_iso() -> str:
 class Catalog:
     """Reads and writes document rows in a SQL database (SQLite by default)."""
 
-    def __init__(self, db_url: str) -> None:
-        self._engine = create_engine(db_url)
-        _metadata.create_all(self._engine)
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _metadata.create_all(engine)
 
     def _rows(self, query) -> Iterator[DocumentRecord]:
         with self._engine.connect() as connection:

@@ -1,0 +1,161 @@
+"""Builds the assistant's parts once from :class:`Settings` and hands the same ones to everyone.
+
+The front ends (CLI, chat), the evals and the benches ask a :class:`Parts` for what they
+need; components receive their parts in ``__init__`` and never open their own. So a
+process holds one embedding model, one Chroma collection, one records database engine
+(catalog, ingestion records and lease share it), one chat model, and what the indexer
+adds is what the retriever searches.
+
+Each part is built on first use: ``assistant docs list`` never loads the embedding model,
+and the language model's server starts only when an answer (or a warm-up) needs it.
+
+Example:
+    >>> parts = Parts(Settings(data_dir="/tmp/store"))  # doctest: +SKIP
+    >>> parts.library.ingest([Path("documents")]).counts  # doctest: +SKIP
+    >>> parts.chain.answer("Who chairs Lewisham CCG?", generator="extractive").answer  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from functools import cached_property
+
+from langchain_chroma import Chroma
+from langchain_classic.indexes import SQLRecordManager
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy import Engine, create_engine
+
+from assistant.answering.chain import AnswerChain
+from assistant.answering.evidence import EvidenceSelector
+from assistant.answering.extractive import ExtractiveGenerator
+from assistant.answering.llm import LLMGenerator, build_chat_model
+from assistant.answering.refusal import RefusalPolicy
+from assistant.catalog import Catalog
+from assistant.glossary import Glossary
+from assistant.retrieval import HybridRetriever
+from assistant.settings import Settings
+from assistant.store import LocalEmbeddings, load_embeddings, open_vector_store
+from ingest.check import StoreChecker
+from ingest.indexer import Indexer
+from ingest.library import Library
+from ingest.loaders import FileLoader
+from ingest.locks import IngestionLock, LocalLock, SharedLock
+from ingest.splitting import ChunkSplitter
+
+
+class Parts:
+    """Every part of the assistant for one set of settings, each built once, on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._chat_model: BaseChatModel | None = None
+        self._chat_model_lock = threading.Lock()
+
+    # --- storage ------------------------------------------------------------------------
+    @cached_property
+    def embeddings(self) -> LocalEmbeddings:
+        return load_embeddings(self.settings)
+
+    @cached_property
+    def vector_store(self) -> Chroma:
+        return open_vector_store(self.settings, self.embeddings)
+
+    @cached_property
+    def records_engine(self) -> Engine:
+        """The records database: ingestion records, the catalog and the shared lease."""
+        if self.settings.records_url is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return create_engine(self.settings.records_db_url)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.records_engine)
+
+    @cached_property
+    def record_manager(self) -> SQLRecordManager:
+        manager = SQLRecordManager(namespace=f"chroma/{self.settings.collection}",
+                                   engine=self.records_engine)
+        manager.create_schema()
+        return manager
+
+    @cached_property
+    def lock(self) -> IngestionLock:
+        # Replicas sharing the records database may sit on different machines.
+        if self.settings.records_url:
+            return SharedLock(self.records_engine)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return LocalLock(self.settings.lock_path)
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        return Glossary.load(self.settings.glossary_path)
+
+    # --- the language model -------------------------------------------------------------
+    @property
+    def chat_model(self) -> BaseChatModel:
+        """The remote model at ``llm_url``, or the embedded llama.cpp server, started on
+        first use (by whichever thread asks first; the others wait for it)."""
+        with self._chat_model_lock:
+            if self._chat_model is None:
+                self._chat_model = self._build_chat_model()
+            return self._chat_model
+
+    def _build_chat_model(self) -> BaseChatModel:
+        s = self.settings
+        if s.llm_url:
+            return build_chat_model(s.llm_url, s.llm_model, s.llm_api_key.get_secret_value(),
+                                    s.llm_max_tokens, s.llm_timeout_s)
+        from assistant.answering.local_model import LocalModelServer, assemble_model
+
+        server = LocalModelServer(assemble_model(s.resolved_models_dir), threads=s.llm_threads,
+                                  context_tokens=s.llm_context_tokens).start()
+        atexit.register(server.stop)
+        return build_chat_model(server.base_url, "local", "not-needed", s.llm_max_tokens,
+                                s.llm_timeout_s)
+
+    # --- services -----------------------------------------------------------------------
+    @cached_property
+    def indexer(self) -> Indexer:
+        s = self.settings
+        return Indexer(
+            vector_store=self.vector_store, record_manager=self.record_manager,
+            catalog=self.catalog, loader=FileLoader(s.max_file_bytes, s.max_pdf_pages),
+            splitter=ChunkSplitter(s.chunk_size, s.chunk_overlap), lock=self.lock,
+            lock_timeout_s=s.lock_timeout_s,
+        )
+
+    @cached_property
+    def checker(self) -> StoreChecker:
+        return StoreChecker(self.indexer)
+
+    @cached_property
+    def library(self) -> Library:
+        return Library(self.indexer, self.checker, self.settings.uploads_dir)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(
+            vector_store=self.vector_store, catalog=self.catalog, glossary=self.glossary,
+            k=s.top_k, dense_k=s.dense_k, keyword_k=s.keyword_k, rrf_k=s.rrf_k,
+            dense_weight=s.dense_weight, keyword_weight=s.keyword_weight,
+        )
+
+    @cached_property
+    def chain(self) -> AnswerChain:
+        s = self.settings
+        return AnswerChain(
+            retriever=self.retriever,
+            glossary=self.glossary,
+            selector=EvidenceSelector(self.embeddings, s.evidence_hits, s.evidence_window,
+                                      s.evidence_max_chars, s.lexical_weight),
+            refusal=RefusalPolicy(self.glossary, s.refusal_min_score),
+            generators={
+                "llm": LLMGenerator(lambda: self.chat_model),
+                "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin),
+            },
+            default_generator=s.generator,
+            max_question_chars=s.max_question_chars,
+            min_support=s.min_support,
+        )
