@@ -6,11 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Everything runs offline: model weights come from installed packages, never a hub.
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
-export ANONYMIZED_TELEMETRY := False
-export GRADIO_ANALYTICS_ENABLED := False
+# Everything runs offline: model weights come from installed packages, never a hub. Importing
+# the `assistant` package sets HF_HUB_OFFLINE and the rest (assistant/offline.py), for every
+# command, test, eval and benchmark alike.
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup run test test-fast eval screenshot clean-data

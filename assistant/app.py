@@ -33,8 +33,14 @@ from assistant.answering.answer import DoneEvent, QuestionError, SourcesEvent, T
 from assistant.answering.chain import AnswerChain
 from assistant.catalog import DocumentRecord
 from assistant.chat_view import (
-    CHAT_CSS, CITATION_SCRIPT, passages_label, render_answer, render_error, render_question,
-    render_result, render_sources,
+    CHAT_CSS,
+    CITATION_SCRIPT,
+    passages_label,
+    render_answer,
+    render_error,
+    render_question,
+    render_result,
+    render_sources,
 )
 from assistant.rate_limit import SessionRateLimit
 from assistant.settings import Settings

@@ -11,13 +11,14 @@ these are warm numbers (the first question after a start adds about 5 s to load 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import common  # noqa: F401  (sets the offline environment and sys.path first)
-from common import percentile, publish
+from common import publish
+
+from evals.metrics import percentile
 
 
 def main() -> None:
@@ -25,23 +26,23 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10, help="answerable gold questions to ask")
     args = parser.parse_args()
 
-    from assistant.answering.chain import SourcesEvent, TokenEvent, build_chain
+    from assistant.answering.answer import SourcesEvent, TokenEvent
     from assistant.settings import REPO_ROOT, Settings
+    from assistant.wiring import Parts
     from evals.baseline import TutorialBaseline
-    from ingest.indexer import Indexer
+    from evals.datasets import load_gold
 
-    rows = [json.loads(line) for line in (REPO_ROOT / "evals" / "gold.jsonl").open()]
-    questions = [r["question"] for r in rows if r["answerable"]][: args.questions]
+    questions = [q.question for q in load_gold().questions if q.answerable][: args.questions]
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(data_dir=Path(scratch) / "data", _env_file=None,
                             models_dir=Settings().resolved_models_dir)
-        indexer = Indexer.from_settings(settings)
-        indexer.ingest([REPO_ROOT / "documents"])
-        chain = build_chain(settings, indexer.vector_store)
+        parts = Parts(settings)
+        parts.library.ingest([REPO_ROOT / "documents"])
+        chain = parts.chain
         chain.warm_up("llm")
-        baseline = TutorialBaseline.build(Path(scratch) / "baseline", indexer.vector_store.embeddings)
+        baseline = TutorialBaseline.build(Path(scratch) / "baseline", parts.embeddings)
         baseline.ingest(REPO_ROOT / "documents")
-        model = chain.generators["llm"].chat_model
+        model = parts.chat_model
 
         sources, firsts, rates, base_firsts = [], [], [], []
         for question in questions:

@@ -20,8 +20,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 RESULTS_DIR = BENCH_DIR / "results"
 sys.path.insert(0, str(BENCH_DIR.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+import assistant  # noqa: E402, F401  (the offline environment, before any model library)
 
 
 def machine() -> str:
@@ -30,11 +29,6 @@ def machine() -> str:
                          ("torch", "sentence-transformers", "chromadb", "bm25s", "gradio"))
     return (f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
             f"{memory_gib:.0f} GiB, Python {platform.python_version()}; {packages}")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def publish(name: str, title: str, columns: list[str], rows: list[list], notes: str = "") -> None:

@@ -1,6 +1,6 @@
 """Ingestion throughput: the whole pipeline vs the bare embedding model, side by side.
 
-Loads N COVID-QA papers (read from ../shared/data/covid-qa, written as Markdown into a
+Loads N COVID-QA papers (read from evals/data/covid-qa, written as Markdown into a
 scratch folder), ingests them into a fresh data dir (load, split, embed, write to Chroma,
 records and catalog), then encodes the very same chunk texts with a bare
 ``SentenceTransformer.encode``. Goal: the pipeline keeps >= 85 % of the bare throughput.
@@ -28,9 +28,8 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     from assistant.settings import Settings
-    from assistant.store import load_embeddings
+    from assistant.wiring import Parts
     from evals.datasets import load_covid_qa
-    from ingest.indexer import Indexer
 
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
@@ -40,13 +39,13 @@ def main() -> None:
         for path in sorted(papers.glob("*.md"))[: args.papers]:
             shutil.copy(path, chosen / path.name)
         settings = Settings(data_dir=root / "data", _env_file=None)
-        load_embeddings(settings).embed_query("warm up")  # model load is not throughput
+        parts = Parts(settings)
+        parts.embeddings.embed_query("warm up")  # model load is not throughput
 
-        indexer = Indexer.from_settings(settings)
         started = time.perf_counter()
-        report = indexer.ingest([chosen])
+        report = parts.library.ingest([chosen])
         pipeline_s = time.perf_counter() - started
-        texts = indexer.vector_store.get(include=["documents"])["documents"]
+        texts = parts.vector_store.get(include=["documents"])["documents"]
 
         bare = SentenceTransformer(str(settings.resolved_embedding_model_path()), device="cpu")
         bare.encode(["warm up"])

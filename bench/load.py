@@ -12,7 +12,6 @@ runs inside it).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -20,7 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import common  # noqa: F401  (sets the offline environment and sys.path first)
-from common import percentile, publish
+from common import publish
+
+from assistant.settings import GENERATORS
+from evals.metrics import percentile
 
 
 def rss_mib(pid: int) -> float:
@@ -46,16 +48,16 @@ def serving_pid(port: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--generator", default="llm", choices=["llm", "extractive"])
+    parser.add_argument("--generator", default="llm", choices=GENERATORS)
     args = parser.parse_args()
 
     from gradio_client import Client
 
+    from assistant.harness import run_assistant, serve_chat
     from assistant.settings import REPO_ROOT, Settings
-    from tests.browser import run_assistant, serve_chat
+    from evals.datasets import load_gold
 
-    rows = [json.loads(line) for line in (REPO_ROOT / "evals" / "gold.jsonl").open()]
-    questions = [r for r in rows if r["answerable"]][: args.users]
+    questions = [q for q in load_gold().questions if q.answerable][: args.users]
     with tempfile.TemporaryDirectory() as scratch:
         env = {"ASSISTANT_DATA_DIR": str(Path(scratch) / "data"),
                "ASSISTANT_MODELS_DIR": str(Settings().resolved_models_dir)}
@@ -70,7 +72,7 @@ def main() -> None:
                 started = time.perf_counter()
                 try:
                     answer = Client(url, verbose=False).predict(
-                        row["question"], args.generator, 0, None, api_name="/ask")
+                        row.question, args.generator, 0, None, api_name="/ask")
                     return answer, time.perf_counter() - started, None
                 except Exception as error:  # counted and shown, never hidden
                     return None, time.perf_counter() - started, repr(error)[:200]
@@ -84,7 +86,7 @@ def main() -> None:
 
     answers = [a for a, _, _ in results if a]
     errors = [e for _, _, e in results if e]
-    own = sum(a["question"] == row["question"] for (a, _, _), row in zip(results, questions, strict=True) if a)
+    own = sum(a["question"] == row.question for (a, _, _), row in zip(results, questions, strict=True) if a)
     firsts = [a["timings"]["first_token_ms"] / 1000 for a in answers]
     totals = [t for a, t, _ in results if a]
     publish(

@@ -17,10 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import common  # noqa: F401  (sets the offline environment and sys.path first)
-from common import percentile, publish
+import numpy as np
+from common import publish
+
+from evals.metrics import percentile
 
 QUERIES = [
     "Who leads London's strategic NHS function?", "What did the devolution pilots achieve?",
@@ -71,11 +72,9 @@ def _fill_child(chroma_dir: Path, size: int) -> None:
 
 
 def measure(mode: str, size: int, queries: int, data_dir: Path, fill_s: float) -> list:
-    from assistant.retrieval import HybridRetriever
+    from assistant.harness import ChromaServer
     from assistant.settings import Settings
-    from assistant.store import load_embeddings, open_vector_store
-
-    from tests.browser import ChromaServer
+    from assistant.wiring import Parts
 
     server = None
     settings = Settings(data_dir=data_dir, _env_file=None)
@@ -83,8 +82,7 @@ def measure(mode: str, size: int, queries: int, data_dir: Path, fill_s: float) -
         server = ChromaServer(settings.chroma_dir).start()
         settings = settings.model_copy(update={"chroma_url": server.url})
     try:
-        retriever = HybridRetriever.from_settings(
-            settings, open_vector_store(settings, load_embeddings(settings)))
+        retriever = Parts(settings).retriever
         started = time.perf_counter()
         retriever.search("warm up", 6)  # builds the BM25 index once
         bm25_build_s = time.perf_counter() - started

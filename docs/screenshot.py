@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from assistant.harness import launch_chromium, run_assistant, serve_chat  # noqa: E402
 from assistant.settings import REPO_ROOT, Settings  # noqa: E402
-from tests.browser import launch_chromium, run_assistant, serve_chat  # noqa: E402
 
 QUESTION = "Which services did NHS London redesign, and why did that need a regional body?"
 OUTPUT = REPO_ROOT / "docs" / "chat.png"
@@ -31,7 +31,7 @@ def main() -> None:
             # Reuse the model assembled by `make run`, if any.
             "ASSISTANT_MODELS_DIR": str(Settings().resolved_models_dir),
         }
-        run_assistant({**os.environ, "HF_HUB_OFFLINE": "1", **env}, "ingest", "documents")
+        run_assistant({**os.environ, **env}, "ingest", "documents")
         with serve_chat(env, Path(scratch) / "serve.log") as url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 860})

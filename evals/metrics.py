@@ -78,11 +78,21 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _percentile(values: list[float], share: float) -> float | None:
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The value below which ``share`` of the values lie (nearest rank); ``None`` for none.
+
+    >>> percentile([30, 10, 20, 40], 0.5)
+    30
+    """
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _ms(values: Sequence[float], share: float) -> float | None:
+    value = percentile(values, share)
+    return None if value is None else round(value, 1)
 
 
 def summarise(results: Sequence[QuestionResult]) -> dict[str, float | int | None]:
@@ -115,7 +125,7 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float | int | None
     totals = [r.total_ms for r in results if r.total_ms is not None]
     firsts = [r.first_token_ms for r in results if r.first_token_ms is not None]
     metrics.update(
-        latency_p50_ms=_percentile(totals, 0.5), latency_p95_ms=_percentile(totals, 0.95),
-        first_token_p50_ms=_percentile(firsts, 0.5), first_token_p95_ms=_percentile(firsts, 0.95),
+        latency_p50_ms=_ms(totals, 0.5), latency_p95_ms=_ms(totals, 0.95),
+        first_token_p50_ms=_ms(firsts, 0.5), first_token_p95_ms=_ms(firsts, 0.95),
     )
     return metrics

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
+from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+import pytest
+from sqlalchemy import text
 
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-
-from assistant.settings import REPO_ROOT, Settings  # noqa: E402
+from assistant.settings import REPO_ROOT, Settings  # importing assistant makes the process offline
 
 DOCUMENTS_DIR = REPO_ROOT / "documents"
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
@@ -29,16 +24,31 @@ def local_model_path(tmp_path_factory) -> Path:
     return assemble_model(tmp_path_factory.mktemp("models"))
 
 
+@pytest.fixture(scope="session")
+def local_model_server(local_model_path):
+    """The embedded model served by llama.cpp on loopback, once per test run."""
+    from assistant.answering.local_model import LocalModelServer
+
+    with LocalModelServer(local_model_path) as running:
+        yield running
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", _env_file=None)
 
 
 @pytest.fixture
-def indexer(settings: Settings):
-    from ingest.indexer import Indexer
+def parts(settings: Settings):
+    """Every part of the assistant on a fresh data dir, as one process holds them."""
+    from assistant.wiring import Parts
 
-    return Indexer.from_settings(settings)
+    return Parts(settings)
+
+
+@pytest.fixture
+def indexer(parts):
+    return parts.indexer
 
 
 class Files:

@@ -19,7 +19,14 @@ import time
 from collections.abc import Iterator, Sequence
 
 from assistant.answering.answer import (
-    REFUSAL, Answer, DoneEvent, Event, Evidence, QuestionError, SourcesEvent, TokenEvent,
+    REFUSAL,
+    Answer,
+    DoneEvent,
+    Event,
+    Evidence,
+    QuestionError,
+    SourcesEvent,
+    TokenEvent,
 )
 from assistant.answering.citations import MARKER, MarkerFilter, verify
 from assistant.answering.evidence import EvidenceSelector, ScoredUnit

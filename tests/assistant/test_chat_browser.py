@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser import launch_chromium, run_assistant, serve_chat
+from assistant.harness import launch_chromium, run_assistant, serve_chat
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -25,7 +25,7 @@ QUICK = "Quotes from the documents only (no model, instant)"
 def chat_url(tmp_path_factory, local_model_path):
     data_dir = tmp_path_factory.mktemp("chat") / "data"
     env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_MODELS_DIR": str(local_model_path.parent)}
-    run_assistant({**os.environ, "HF_HUB_OFFLINE": "1", **env}, "ingest", str(DOCUMENTS_DIR))
+    run_assistant({**os.environ, **env}, "ingest", str(DOCUMENTS_DIR))
     with serve_chat(env, data_dir.parent / "serve.log") as url:
         yield url
 

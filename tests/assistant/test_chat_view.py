@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from assistant.answering.chain import Answer
-from assistant.answering.citations import Citation
-from assistant.answering.evidence import Evidence
+from assistant.answering.answer import Answer, Citation, Evidence
 from assistant.chat_view import (
-    render_answer, render_error, render_question, render_result, render_sources,
+    render_answer,
+    render_error,
+    render_question,
+    render_result,
+    render_sources,
 )
+from assistant.spans import SourceSpan
 from assistant.text import Span
 
 SOURCE = "Intro. Jane Cummings is interim director. She is <b>busy</b>."
@@ -17,8 +20,8 @@ def evidence(marker: int = 1, author: str = "Dave West") -> Evidence:
     start = SOURCE.index("Jane")
     text = SOURCE[start:]
     hit = Span("Jane Cummings is interim director.", start, start + 34)
-    return Evidence(marker, "doc", "Title <i>", author, "s.md", text, start, len(SOURCE), 1.0,
-                    [hit])
+    return Evidence(marker, SourceSpan("doc", "Title <i>", author, "s.md", start, len(SOURCE), text),
+                    1.0, [hit])
 
 
 def answer(**changes) -> Answer:
@@ -55,7 +58,7 @@ def test_sources_escape_document_text_and_highlight_the_best_hit_before_checking
 def test_after_checking_the_cited_sentence_is_highlighted_and_unused_passages_dimmed():
     start = SOURCE.index("She")
     backing = {"start": start, "end": len(SOURCE), "text": SOURCE[start:]}
-    cited = Citation(1, "doc", "T", "A", "", 0, 0, "s.md", (backing,))
+    cited = Citation(1, SourceSpan("doc", "T", "A", "s.md", 0, 0, ""), (backing,))
     html = render_sources([evidence(1), evidence(2)], "k", [cited])
     first, second = html.split('class="pa-passage')[1:]
     assert "<mark>She is &lt;b&gt;busy&lt;/b&gt;.</mark>" in first and " cited" in first
@@ -75,3 +78,17 @@ def test_a_fallback_is_announced_above_the_answer():
 
 def test_errors_are_escaped():
     assert "&lt;b&gt;" in render_error("<b>bad</b>")
+
+
+def test_the_renderer_loads_without_the_model_stack():
+    import subprocess
+    import sys
+
+    heavy = ["torch", "sentence_transformers", "chromadb", "langchain_openai",
+             "assistant.answering.chain", "assistant.retrieval", "assistant.store"]
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, assistant.chat_view; "
+         f"print([m for m in {heavy!r} if m in sys.modules])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.browser import ChromaServer, run_assistant
+from assistant.harness import ChromaServer, run_assistant
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ def server(tmp_path):
 
 
 def assistant(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return run_assistant({**os.environ, "HF_HUB_OFFLINE": "1", **env}, *args, check=False)
+    return run_assistant({**os.environ, **env}, *args, check=False)
 
 
 def listing(env: dict) -> list[dict]:
@@ -58,16 +58,16 @@ def test_every_command_works_against_the_server_and_survives_its_restart(server,
 
 
 def test_two_replicas_share_documents_without_a_restart(server, tmp_path, files):
-    from assistant.answering.chain import build_chain
     from assistant.settings import Settings
+    from assistant.wiring import Parts
 
     records = f"sqlite:///{tmp_path / 'shared-records.sqlite'}"
     replica_a = {"ASSISTANT_CHROMA_URL": server.url, "ASSISTANT_RECORDS_URL": records,
                  "ASSISTANT_DATA_DIR": str(tmp_path / "a")}
     assert assistant(replica_a, "ingest", str(DOCUMENTS_DIR)).returncode == 0
     # Replica B: another process's view (own data dir), built before the new document exists.
-    replica_b = build_chain(Settings(chroma_url=server.url, records_url=records,
-                                     data_dir=tmp_path / "b", _env_file=None))
+    replica_b = Parts(Settings(chroma_url=server.url, records_url=records,
+                               data_dir=tmp_path / "b", _env_file=None)).chain
     question = "Who leads the Ealing dental access pilot?"
     assert "Okonkwo" not in replica_b.answer(question, generator="extractive").answer
 
@@ -76,7 +76,7 @@ def test_two_replicas_share_documents_without_a_restart(server, tmp_path, files)
     assert assistant(replica_a, "ingest", str(pilot)).returncode == 0
     answer = replica_b.answer(question, generator="extractive")
     assert "Priya Okonkwo" in answer.answer
-    assert any(c.doc_id == "ealing-dental" for c in answer.citations)
+    assert any(c.span.doc_id == "ealing-dental" for c in answer.citations)
     keyword_hits = replica_b.retriever._keyword_index.search("Okonkwo", 5)
     assert keyword_hits, "replica B's BM25 index did not pick up the new document"
     assert listing(replica_a) == listing({**replica_a, "ASSISTANT_DATA_DIR": str(tmp_path / "b")})

@@ -17,7 +17,7 @@ ASSISTANT = Path(sys.executable).with_name("assistant")
 
 @pytest.fixture
 def run(tmp_path):
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -73,6 +73,30 @@ def test_docs_remove_deletes_and_an_unknown_id_exits_1(run):
     unknown = run("docs", "remove", "no-such-document")
     assert unknown.returncode == 1
     assert "No document with id 'no-such-document'" in unknown.stderr
+
+
+def test_docs_remove_deletes_an_uploaded_file_as_the_library_tab_does(run, tmp_path):
+    from assistant.settings import Settings
+    from assistant.wiring import Parts
+
+    note = tmp_path / "inbox" / "ealing.md"
+    note.parent.mkdir()
+    note.write_text("---\ntitle: Ealing pilot\n---\nThe Ealing pilot opened eleven clinics.\n")
+    library = Parts(Settings(data_dir=tmp_path / "data", _env_file=None)).library
+    (uploaded,) = library.add([("ealing-upload.md", note)])  # what the Library tab does
+    stored = library.uploads_dir / "ealing-upload.md"
+    assert uploaded.status == "added" and stored.exists()
+    bundled = tmp_path / "papers" / "barnet.md"
+    bundled.parent.mkdir()
+    bundled.write_text("---\ntitle: Barnet note\n---\nThe Barnet board meets monthly.\n")
+    assert run("ingest", str(bundled)).returncode == 0
+
+    removed = run("docs", "remove", uploaded.doc_id)
+    assert removed.returncode == 0, removed.stderr
+    assert not stored.exists(), "the uploaded file must go, or the next ingest brings it back"
+    assert run("docs", "remove", "barnet").returncode == 0
+    assert bundled.exists(), "a file ingested where it lives is the user's, never deleted"
+    assert _listing(run) == []
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from assistant.harness import run_assistant, serve_chat
 from evals.datasets import load_gold
-from tests.browser import run_assistant, serve_chat
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ SESSIONS = 20
 def chat_url(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("concurrent") / "data"
     env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive"}
-    run_assistant({**os.environ, "HF_HUB_OFFLINE": "1", **env}, "ingest", str(DOCUMENTS_DIR))
+    run_assistant({**os.environ, **env}, "ingest", str(DOCUMENTS_DIR))
     with serve_chat(env, data_dir.parent / "serve.log") as url:
         yield url
 

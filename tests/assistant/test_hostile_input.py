@@ -14,10 +14,11 @@ import re
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from sqlalchemy import create_engine
 
 from assistant.answering.llm import SYSTEM_PROMPT
-from ingest.catalog import Catalog
-from tests.browser import run_assistant, serve_chat
+from assistant.catalog import Catalog
+from assistant.harness import run_assistant, serve_chat
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -30,9 +31,9 @@ def server(tmp_path_factory, local_model_path):
     data_dir = tmp_path_factory.mktemp("hostile") / "data"
     env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive",
            "ASSISTANT_MODELS_DIR": str(local_model_path.parent), "ASSISTANT_MAX_FILE_MB": "2"}
-    run_assistant({**os.environ, "HF_HUB_OFFLINE": "1", **env}, "ingest", str(DOCUMENTS_DIR))
+    run_assistant({**os.environ, **env}, "ingest", str(DOCUMENTS_DIR))
     with serve_chat(env, data_dir.parent / "serve.log") as url:
-        yield url, Catalog(f"sqlite:///{data_dir / 'records.sqlite'}")
+        yield url, Catalog(create_engine(f"sqlite:///{data_dir / 'records.sqlite'}"))
 
 
 @pytest.fixture
@@ -190,10 +191,8 @@ def test_the_same_document_uploaded_twice_is_stored_once(client, files):
 
 @pytest.mark.parametrize("name", ["../../../etc/passwd.md", "/etc/cron.d/evil.md",
                                   "..\\..\\windows\\evil.md"])
-def test_an_upload_name_with_a_path_stays_in_the_uploads_folder(indexer, settings, files, name):
-    from ingest.library import Library
-
-    library = Library(indexer, settings.uploads_dir)
+def test_an_upload_name_with_a_path_stays_in_the_uploads_folder(parts, settings, files, name):
+    library = parts.library
     source = files.text("content.md", f"---\ntitle: Path test\n---\nNamed {html.escape(name)}.\n")
     [result] = library.add([(name, source)])
     assert result.status == "added"

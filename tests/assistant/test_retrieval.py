@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assistant.retrieval import Glossary, HybridRetriever, reciprocal_rank_fusion
+from assistant.glossary import Glossary
+from assistant.retrieval import reciprocal_rank_fusion
 from tests.conftest import DOCUMENTS_DIR
 
 
@@ -38,20 +39,20 @@ def test_glossary_expands_acronyms_and_long_forms():
 
 
 @pytest.fixture
-def retriever(settings, indexer):
-    indexer.ingest([DOCUMENTS_DIR])
-    return HybridRetriever.from_settings(settings, indexer.vector_store), indexer
+def retriever(parts):
+    parts.indexer.ingest([DOCUMENTS_DIR])
+    return parts.retriever, parts.indexer
 
 
 def test_dense_and_keyword_results_are_fused_with_exact_offsets(retriever):
     retriever, indexer = retriever
     passages = retriever.search("Which services did NHS London redesign?", k=4)
-    assert passages[0].doc_id == "west-london-strategic-nhs-function"
-    assert "stroke and trauma" in passages[0].text
+    assert passages[0].span.doc_id == "west-london-strategic-nhs-function"
+    assert "stroke and trauma" in passages[0].span.text
     assert passages[0].dense_rank is not None and passages[0].keyword_rank is not None
     for passage in passages:
-        source = indexer.catalog.get(passage.doc_id).text
-        assert source[passage.start : passage.end] == passage.text
+        source = indexer.catalog.get(passage.span.doc_id).text
+        assert source[passage.span.start : passage.span.end] == passage.span.text
     scores = [p.score for p in passages]
     assert scores == sorted(scores, reverse=True)
 
@@ -59,18 +60,18 @@ def test_dense_and_keyword_results_are_fused_with_exact_offsets(retriever):
 def test_an_acronym_finds_the_spelled_out_text(retriever):
     retriever, _ = retriever
     expanded = retriever.search("Which AHSN count is given?", k=3)
-    assert any("academic health science networks" in p.text for p in expanded)
+    assert any("academic health science networks" in p.span.text for p in expanded)
 
 
 def test_keyword_index_follows_ingestion_without_a_restart(retriever, files):
     retriever, indexer = retriever
-    assert not any("Quixotic" in p.text for p in retriever.search("Quixotic zebra crossings"))
+    assert not any("Quixotic" in p.span.text for p in retriever.search("Quixotic zebra crossings"))
     note = files.text("zebra.md", "The Quixotic zebra crossings were funded by Barnet council.")
     indexer.ingest([note])
     found = retriever.search("Quixotic zebra crossings", k=3)
-    assert found[0].doc_id == "zebra" and found[0].keyword_rank == 1
+    assert found[0].span.doc_id == "zebra" and found[0].keyword_rank == 1
     indexer.remove("zebra")
-    assert all(p.doc_id != "zebra" for p in retriever.search("Quixotic zebra crossings"))
+    assert all(p.span.doc_id != "zebra" for p in retriever.search("Quixotic zebra crossings"))
 
 
 def test_a_langchain_retriever_returns_documents(retriever):
@@ -79,8 +80,8 @@ def test_a_langchain_retriever_returns_documents(retriever):
     assert documents and all(d.metadata["doc_id"] for d in documents)
 
 
-def test_an_empty_store_returns_nothing(settings):
-    assert HybridRetriever.from_settings(settings).search("anything") == []
+def test_an_empty_store_returns_nothing(parts):
+    assert parts.retriever.search("anything") == []
 
 
 def test_the_store_is_read_in_pages(retriever, monkeypatch):

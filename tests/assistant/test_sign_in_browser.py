@@ -8,7 +8,7 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser import launch_chromium, run_assistant, serve_chat
+from assistant.harness import launch_chromium, run_assistant, serve_chat
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -21,7 +21,7 @@ EDITOR = ("eddie", "editor-pass-456")
 def chat_url(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("sign-in") / "data"
     env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive"}
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **env}
+    full_env = {**os.environ, **env}
     run_assistant(full_env, "ingest", str(DOCUMENTS_DIR))
     run_assistant(full_env, "users", "add", READER[0], "--password-stdin", stdin=READER[1])
     run_assistant(full_env, "users", "add", EDITOR[0], "--role", "editor", "--password-stdin",

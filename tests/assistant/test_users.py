@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
+from assistant.harness import run_assistant
 from assistant.users import UserError, UserStore, exposure_warning
-from tests.browser import run_assistant
 
 
 @pytest.fixture

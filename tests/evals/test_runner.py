@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import REPO_ROOT
 from evals.datasets import COVID_QA_PATH, load_covid_qa
-from evals.report import check, load_thresholds, write_reports
+from evals.report import check_floors, load_thresholds, write_reports
 from evals.runner import run_eval
 
 ASSISTANT = Path(sys.executable).with_name("assistant")
@@ -49,14 +51,14 @@ def test_check_names_every_floor_a_run_misses(gold_run):
     floors = {"floors": {"gold": {"extractive": {
         "fact_accuracy": 1.01, "citation_validity": 1.0, "recall@5_over_baseline": 0.5,
     }}}}
-    failures = check(gold_run, floors)
+    failures = check_floors(gold_run, floors)
     assert any(f.startswith("fact_accuracy") for f in failures)
     assert any(f.startswith("recall@5") for f in failures)
     assert not any(f.startswith("citation_validity") for f in failures)
 
 
 def test_the_cli_exits_1_below_a_floor_and_0_above(tmp_path):
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
     strict, lenient = tmp_path / "strict.toml", tmp_path / "lenient.toml"
     strict.write_text('[floors.gold.extractive]\nfact_accuracy = 1.01\n')
     lenient.write_text('[floors.gold.extractive]\ncitation_validity = 1.0\n')
@@ -82,8 +84,14 @@ def test_an_unknown_dataset_is_a_usage_error(tmp_path):
     assert result.returncode == 2 and "covid-qa" in result.stderr
 
 
-@pytest.mark.skipif(not COVID_QA_PATH.exists() and not os.environ.get("CI"),
-                    reason="../shared/data/covid-qa is not on this machine")
+def test_covid_qa_ships_in_the_repository_with_its_licence():
+    assert COVID_QA_PATH.is_relative_to(REPO_ROOT)
+    assert "Apache License" in (COVID_QA_PATH.parent / "LICENSE").read_text()
+    readme = (COVID_QA_PATH.parent / "README.md").read_text()
+    digest = hashlib.sha256(COVID_QA_PATH.read_bytes()).hexdigest()
+    assert "deepset-ai/COVID-QA" in readme and digest in readme
+
+
 def test_covid_qa_papers_keep_their_answer_offsets_and_the_sample_is_fixed(tmp_path):
     from ingest.loaders import FileLoader
 

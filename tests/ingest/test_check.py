@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.browser import run_assistant
+from assistant.harness import run_assistant
 from tests.conftest import DOCUMENTS_DIR, store_snapshot
 
 

@@ -1,6 +1,6 @@
 """kill -9 during real ingests, and two ingests at once: the store ends as a clean ingest's.
 
-40 COVID-QA papers (read from ../shared/data, written as Markdown) take long enough to
+40 COVID-QA papers (from evals/data/covid-qa, written as Markdown) take long enough to
 ingest that a kill lands in the middle: while the model loads, and while later files are
 loaded, embedded and written (vectors, then records, then the catalog row).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from tests.browser import ASSISTANT, REPO_ROOT, run_assistant
+from assistant.harness import ASSISTANT, REPO_ROOT, run_assistant
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +38,7 @@ def papers(tmp_path_factory) -> Path:
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-            "ASSISTANT_DATA_DIR": str(data_dir), **extra}
+    return {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), **extra}
 
 
 def _start_ingest(env: dict[str, str], papers: Path) -> subprocess.Popen:

@@ -49,11 +49,11 @@ def test_a_changed_file_replaces_its_old_chunks(indexer, files):
 
 
 def test_a_changed_chunk_size_resplits_everything(settings, files):
-    from ingest.indexer import Indexer
+    from assistant.wiring import Parts
 
     path = files.text("long.md", "\n\n".join(f"Paragraph {i} " + "word " * 60 for i in range(8)))
-    Indexer.from_settings(settings).ingest([path])
-    smaller = Indexer.from_settings(settings.model_copy(update={"chunk_size": 200}))
+    Parts(settings).indexer.ingest([path])
+    smaller = Parts(settings.model_copy(update={"chunk_size": 200})).indexer
     report = smaller.ingest([path])
     assert report.files[0].status == "updated"
     doc_id = report.files[0].doc_id
@@ -76,11 +76,12 @@ def test_remove_leaves_no_vectors_records_or_row(indexer):
 
 
 def test_document_identity_is_stable_across_runs(settings):
-    from ingest.indexer import Indexer
+    from assistant.wiring import Parts
 
-    first = Indexer.from_settings(settings).ingest([DOCUMENTS_DIR])
-    Indexer.from_settings(settings).remove("clover-london-health-devolution")
-    again = Indexer.from_settings(settings).ingest([DOCUMENTS_DIR])
+    # Each run a new process's parts.
+    first = Parts(settings).indexer.ingest([DOCUMENTS_DIR])
+    Parts(settings).indexer.remove("clover-london-health-devolution")
+    again = Parts(settings).indexer.ingest([DOCUMENTS_DIR])
     assert sorted(f.doc_id for f in first.files) == sorted(f.doc_id for f in again.files)
     assert [f.status for f in again.files].count("added") == 1
 
@@ -162,10 +163,11 @@ def test_good_files_go_in_beside_bad_ones(indexer, files):
 
 
 def test_a_second_writer_waits_then_refuses_clearly(settings):
-    from ingest.indexer import Indexer, IngestLocked
+    from assistant.wiring import Parts
+    from ingest.indexer import IngestLocked
 
-    holder = Indexer.from_settings(settings)
-    waiter = Indexer.from_settings(settings.model_copy(update={"lock_timeout_s": 0.2}))
+    holder = Parts(settings).indexer
+    waiter = Parts(settings.model_copy(update={"lock_timeout_s": 0.2})).indexer
     with holder.locked():
         with pytest.raises(IngestLocked, match="another ingest holds"):
             waiter.ingest([DOCUMENTS_DIR])

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.library import Library, safe_filename
+from ingest.library import safe_filename
 from tests.conftest import store_snapshot
 
 GOOD = "---\ntitle: Ealing pilot\nauthor: A. Writer\n---\n\nThe Ealing pilot opened eleven clinics.\n"
 
 
 @pytest.fixture
-def library(indexer, settings):
-    return Library(indexer, settings.uploads_dir)
+def library(parts):
+    return parts.library
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import create_engine
 
+from assistant.harness import REPO_ROOT
 from ingest.locks import LocalLock, LockTimeout, SharedLock
-from tests.browser import REPO_ROOT
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def db_url(tmp_path) -> str:
 def make_lock(request, tmp_path, db_url):
     if request.param == "local":
         return lambda **_: LocalLock(tmp_path / "ingest.lock")
-    return lambda **kwargs: SharedLock(db_url, **kwargs)
+    return lambda **kwargs: SharedLock(create_engine(db_url), **kwargs)
 
 
 def test_a_second_holder_waits_then_times_out_naming_the_lock(make_lock):
@@ -56,7 +57,7 @@ def test_a_waiting_holder_gets_the_lock_once_it_is_released(make_lock):
 
 
 def test_the_shared_lock_names_its_holder_and_is_renewed_while_held(db_url):
-    first, second = SharedLock(db_url, lease_s=0.6), SharedLock(db_url, lease_s=0.6)
+    first, second = SharedLock(create_engine(db_url), lease_s=0.6), SharedLock(create_engine(db_url), lease_s=0.6)
     with first.hold(timeout_s=1):
         time.sleep(1.5)  # more than two leases: only renewal keeps it
         with pytest.raises(LockTimeout, match=r"pid \d+"):
@@ -68,13 +69,14 @@ def test_the_shared_lock_names_its_holder_and_is_renewed_while_held(db_url):
 def test_a_shared_lock_whose_holder_was_killed_lapses(db_url):
     script = (
         "import os, signal\n"
+        "from sqlalchemy import create_engine\n"
         "from ingest.locks import SharedLock\n"
-        f"with SharedLock({db_url!r}, lease_s=2).hold(timeout_s=5):\n"
+        f"with SharedLock(create_engine({db_url!r}), lease_s=2).hold(timeout_s=5):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     killed = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, timeout=120)
     assert killed.returncode == -9
-    lock = SharedLock(db_url)
+    lock = SharedLock(create_engine(db_url))
     assert lock.holder() is not None  # the dead holder's lease is still there…
     started = time.monotonic()
     with lock.hold(timeout_s=30):  # …until it lapses
@@ -82,10 +84,11 @@ def test_a_shared_lock_whose_holder_was_killed_lapses(db_url):
 
 
 def test_replicas_sharing_records_take_turns(settings, tmp_path, db_url):
-    from ingest.indexer import Indexer, IngestLocked
+    from assistant.wiring import Parts
+    from ingest.indexer import IngestLocked
 
-    replica = lambda name: Indexer.from_settings(settings.model_copy(update={  # noqa: E731
-        "data_dir": tmp_path / name, "records_url": db_url, "lock_timeout_s": 0.3}))
+    replica = lambda name: Parts(settings.model_copy(update={  # noqa: E731
+        "data_dir": tmp_path / name, "records_url": db_url, "lock_timeout_s": 0.3})).indexer
     one, two = replica("one"), replica("two")
     with one.locked():
         with pytest.raises(IngestLocked, match="shared lock"):

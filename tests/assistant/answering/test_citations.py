@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from assistant.answering.answer import Evidence
 from assistant.answering.citations import MarkerFilter, verify
-from assistant.answering.evidence import Evidence
+from assistant.spans import SourceSpan
 
 EVIDENCE = [
-    Evidence(1, "west", "T1", "Dave West", "s1", "Jane Cummings is the interim London director.", 10, 55, 0.9),
-    Evidence(2, "clover", "T2", "Ben Clover", "s2", "There are five STPs and 33 local authorities.", 70, 115, 0.8),
+    Evidence(1, SourceSpan("west", "T1", "Dave West", "s1", 10, 55,
+                           "Jane Cummings is the interim London director."), 0.9),
+    Evidence(2, SourceSpan("clover", "T2", "Ben Clover", "s2", 70, 115,
+                           "There are five STPs and 33 local authorities."), 0.8),
 ]
 
 
 def test_supported_markers_are_kept_and_listed_as_citations():
     text, cited, check = verify("Jane Cummings is the interim director [1].", EVIDENCE, 0.5)
     assert text == "Jane Cummings is the interim director [1]."
-    assert [(c.marker, c.doc_id, c.start, c.end) for c in cited] == [(1, "west", 10, 55)]
+    assert [(c.marker, c.span.doc_id, c.span.start, c.span.end) for c in cited] == [(1, "west", 10, 55)]
     assert check.passed
 
 
@@ -85,7 +88,8 @@ def test_the_author_of_a_passage_vouches_for_an_attribution_to_them():
 
 
 def test_a_citation_names_the_sentence_its_claim_rests_on():
-    two = Evidence(1, "west", "T", "A", "s", "Intro words here. Jane Cummings is director.", 100, 144, 1.0)
+    two = Evidence(1, SourceSpan("west", "T", "A", "s", 100, 144,
+                                 "Intro words here. Jane Cummings is director."), 1.0)
     _, (citation,), _ = verify("Jane Cummings is the director [1].", [two], 0.5)
     (highlight,) = citation.highlights
     assert highlight == {"start": 118, "end": 144, "text": "Jane Cummings is director."}

@@ -10,10 +10,9 @@ import urllib.request
 
 import pytest
 
-from assistant.answering.chain import build_chain
-from assistant.answering.local_model import (
-    MODEL_BYTES, MODEL_SHA256, LocalModelServer, assemble_model,
-)
+from assistant.answering.local_model import MODEL_BYTES, MODEL_SHA256, assemble_model
+from assistant.settings import Settings
+from assistant.wiring import Parts
 from tests.conftest import DOCUMENTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -25,22 +24,18 @@ def model_path(local_model_path):
 
 
 @pytest.fixture(scope="module")
-def server(model_path):
-    with LocalModelServer(model_path) as running:
-        yield running
+def server(local_model_server):
+    return local_model_server
 
 
 @pytest.fixture(scope="module")
-def remote_settings(tmp_path_factory, server):
-    """Settings that reach the model only through ASSISTANT_LLM_URL, as a remote one would be."""
-    from assistant.settings import Settings
-    from ingest.indexer import Indexer
-
-    settings = Settings(
+def chain(tmp_path_factory, server):
+    """The chain reaching the model only through ASSISTANT_LLM_URL, as a remote one would be."""
+    parts = Parts(Settings(
         data_dir=tmp_path_factory.mktemp("llm") / "data", llm_url=server.base_url, _env_file=None
-    )
-    Indexer.from_settings(settings).ingest([DOCUMENTS_DIR])
-    return settings
+    ))
+    parts.library.ingest([DOCUMENTS_DIR])
+    return parts.chain
 
 
 def test_the_model_is_assembled_once_and_matches_its_pinned_checksum(model_path):
@@ -65,28 +60,28 @@ def test_the_server_speaks_the_openai_api_on_loopback(server):
         ("When is an announcement on London devolution expected?", ["November"]),
     ],
 )
-def test_llm_answers_carry_the_fact_and_resolving_markers(remote_settings, question, facts):
-    answer = build_chain(remote_settings).answer(question, generator="llm")
+def test_llm_answers_carry_the_fact_and_resolving_markers(chain, question, facts):
+    answer = chain.answer(question, generator="llm")
     assert answer.generator == "llm" and not answer.refused, answer.answer
     assert all(fact.lower() in answer.answer.lower() for fact in facts), answer.answer
     assert answer.citations, answer.answer
     documents = "".join(p.read_text(encoding="utf-8") for p in DOCUMENTS_DIR.glob("*.md"))
     for citation in answer.citations:
         assert f"[{citation.marker}]" in answer.answer
-        assert citation.text in documents
+        assert citation.span.text in documents
     assert answer.timings["first_token_ms"] <= answer.timings["total_ms"]
 
 
-def test_llm_refuses_what_the_documents_do_not_say(remote_settings):
-    answer = build_chain(remote_settings).answer("Who was London director in 2016?", generator="llm")
+def test_llm_refuses_what_the_documents_do_not_say(chain):
+    answer = chain.answer("Who was London director in 2016?", generator="llm")
     assert answer.refused and not answer.citations
 
 
-def test_llm_rewrites_a_follow_up(remote_settings):
+def test_llm_rewrites_a_follow_up(chain):
     history = [
         {"role": "user", "content": "Who replaced Anne Rainsberry as London director?"},
         {"role": "assistant", "content": "Jane Cummings replaced her [1]."},
     ]
-    answer = build_chain(remote_settings).answer("What is her other job?", history, "llm")
+    answer = chain.answer("What is her other job?", history, "llm")
     assert "Cummings" in answer.standalone_question or "Rainsberry" in answer.standalone_question
     assert "chief nursing officer" in answer.answer.lower()

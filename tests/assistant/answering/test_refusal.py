@@ -6,17 +6,18 @@ import pytest
 
 from assistant.answering.evidence import ScoredUnit
 from assistant.answering.refusal import RefusalPolicy
-from assistant.text import key_terms
-from assistant.retrieval import Glossary, Passage
-from assistant.text import Span, answer_type
+from assistant.glossary import Glossary
+from assistant.retrieval import Passage
+from assistant.spans import SourceSpan
+from assistant.text import Span, answer_type, key_terms
 
-PASSAGE = Passage("c1", "west", "Strategic function", "Dave West", "s",
-                  "Jane Cummings is the interim London director. Five STPs plan services.", 0, 71)
+TEXT = "Jane Cummings is the interim London director. Five STPs plan services."
+PASSAGE = Passage("c1", SourceSpan("west", "Strategic function", "Dave West", "s", 0, 71, TEXT))
 
 
 def _units(question: str, score: float = 0.8) -> list[ScoredUnit]:
     holds = answer_type(question)
-    span = Span(PASSAGE.text, 0, len(PASSAGE.text))
+    span = Span(TEXT, 0, len(TEXT))
     return [ScoredUnit(PASSAGE, span, 0, score, 1.0, holds(span.text) if holds else None, score)]
 
 

@@ -1,8 +1,12 @@
-"""Helpers for driving the real parts: the CLI, the chat served in a subprocess, a `chroma run`
-server, and Debian's chromium.
+"""Drives the real parts from outside, as a user or an operator would: the ``assistant`` CLI
+and the chat in subprocesses, a ``chroma run`` server, Debian's chromium.
 
 Used by the tests, ``bench/`` and ``docs/screenshot.py``. Playwright drives
 ``/usr/bin/chromium`` (installed by ``make test``); it never downloads a browser.
+
+Example:
+    >>> with serve_chat({"ASSISTANT_DATA_DIR": "/tmp/d"}, Path("/tmp/serve.log")) as url:  # doctest: +SKIP
+    ...     Client(url).predict("Who chairs Lewisham CCG?", "extractive", 0, None, api_name="/ask")
 """
 
 from __future__ import annotations
@@ -43,8 +47,7 @@ def run_assistant(
 def serve_chat(env_overrides: dict[str, str], log_path: Path) -> Iterator[str]:
     """``assistant serve`` on a free loopback port; yields its URL once the page answers."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-           "GRADIO_ANALYTICS_ENABLED": "False", **env_overrides}
+    env = {**os.environ, **env_overrides}
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
