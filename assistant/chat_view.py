@@ -17,7 +17,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.answering.answer import Answer, Citation, Evidence
+from assistant.answering.answer import REFUSAL, Answer, Citation, Evidence
 
 _SINGLE_MARKER = re.compile(r"\[(\d+)\]")
 QUESTION_PREVIEW_CHARS = 400
@@ -111,7 +111,7 @@ def render_result(answer: Answer, key: str) -> str:
     if answer.refused:
         reason = answer.refusal_reason or "no passage answers the question"
         return _understood_as(answer) + (
-            '<div class="pa-refusal pa-done"><p><strong>The documents don\'t cover this.</strong></p>'
+            f'<div class="pa-refusal pa-done"><p><strong>{html.escape(REFUSAL, quote=False)}</strong></p>'
             f"<p>Why: {html.escape(reason)}. Try naming the organisation or topic as the "
             "documents would, or check the Library tab for what is there.</p></div>"
         )
