@@ -54,7 +54,8 @@ Messages = list[dict]
 Conversation = list[list[str]]  # [role, plain text] pairs: what the chain's rewriting reads
 
 _STATUS_ICONS = {"added": "✅", "updated": "✅", "unchanged": "☑️", "duplicate": "⚠️", "failed": "❌"}
-LIBRARY_HEADERS = ["Title", "Author", "Passages", "Added (UTC)", "Id"]
+LIBRARY_HEADERS = ["Title", "Publisher", "Date", "Pages", "Author", "Passages", "Added (UTC)",
+                   "Id"]
 
 
 def generator_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -67,7 +68,8 @@ def generator_choices(settings: Settings) -> list[tuple[str, str]]:
 
 def library_rows(records: list[DocumentRecord]) -> list[list]:
     return [
-        [r.title, r.author, r.chunks, r.ingested_at.replace("T", " ")[:16], r.doc_id]
+        [r.title, r.publisher or "", r.date or "", r.pages or "", r.author, r.chunks,
+         r.ingested_at.replace("T", " ")[:16], r.doc_id]
         for r in records
     ]
 
@@ -84,6 +86,7 @@ def upload_report(results: list[FileResult]) -> str:
         else:
             detail = f"{'not added' if r.status == 'failed' else 'duplicate'}: {r.reason}"
         lines.append(f"- {_STATUS_ICONS.get(r.status, '')} **{name}**: {detail}")
+        lines.extend(f"  - note: {note}" for note in r.notes)
     return "\n".join(lines)
 
 

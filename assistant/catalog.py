@@ -23,7 +23,18 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+)
 
 _metadata = MetaData()
 _documents = Table(
@@ -40,6 +51,10 @@ _documents = Table(
     Column("splitter", String, nullable=False),
     Column("ingested_at", String, nullable=False),
     Column("text", Text, nullable=False),
+    # What a document states about itself, when it does (null when unknown).
+    Column("publisher", String, nullable=True),
+    Column("date", String, nullable=True),
+    Column("pages", Integer, nullable=True),
 )
 
 
@@ -58,6 +73,9 @@ class DocumentRecord:
     splitter: str
     ingested_at: str
     text: str
+    publisher: str | None = None
+    date: str | None = None
+    pages: int | None = None
 
     def summary(self) -> dict:
         """The public listing shape (``docs list --json``), without the full text."""
@@ -77,6 +95,18 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _metadata.create_all(engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A catalog written by an older version gains the columns added since (null until
+        its documents are ingested again, which a new loader version makes happen)."""
+        present = {c["name"] for c in inspect(self._engine).get_columns(_documents.name)}
+        with self._engine.begin() as connection:
+            for column in _documents.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=self._engine.dialect)
+                    connection.execute(text(
+                        f'ALTER TABLE {_documents.name} ADD COLUMN "{column.name}" {kind}'))
 
     def _rows(self, query) -> Iterator[DocumentRecord]:
         with self._engine.connect() as connection:

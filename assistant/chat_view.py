@@ -73,6 +73,17 @@ def _highlighted(evidence: Evidence, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def _location(evidence: Evidence) -> str:
+    """Where the passage is: its page (of the best sentence) and section when the document
+    has them, else its character offsets."""
+    span = evidence.span
+    at = evidence.hits[0].start if evidence.hits else span.start
+    page = span.page_of(at)
+    where = f"p. {page}" if page else f"characters {span.start:,}–{span.end:,}"
+    section = f" · {span.section}" if span.section else ""
+    return f"{span.doc_id}, {where}{section}"
+
+
 def render_sources(
     evidence: Sequence[Evidence], key: str, citations: Sequence[Citation] | None = None
 ) -> str:
@@ -94,8 +105,7 @@ def render_sources(
             f'<div class="pa-head"><span class="pa-n">[{e.marker}]</span> '
             f'<span class="pa-title">{html.escape(where.title)}</span>{author}</div>'
             f'<blockquote class="pa-text">{_highlighted(e, spans)}</blockquote>'
-            f'<div class="pa-where">{html.escape(where.doc_id)}, characters '
-            f'{where.start:,}–{where.end:,}</div>'
+            f'<div class="pa-where">{html.escape(_location(e))}</div>'
             "</div>"
         )
     label = passages_label(len(evidence))

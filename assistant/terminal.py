@@ -48,6 +48,8 @@ def print_ingest_report(report) -> None:
         if result.status in ("failed", "duplicate", "removed"):
             colour = "red" if result.status == "failed" else "yellow"
             out.print(f"[{colour}]{result.status}[/{colour}] {result.path}: {result.reason}")
+        for note in result.notes:
+            out.print(f"[yellow]note[/yellow] {result.path}: {note}")
     out.print(f"Done: {', '.join(f'{n} {status}' for status, n in report.counts.items())}.")
 
 
@@ -104,8 +106,11 @@ def print_answer_end(answer, streamed: str) -> None:
     for citation in answer.citations:
         span = citation.span
         by = f", {span.author}" if span.author else ""
-        out.print(f"[{citation.marker}] [bold]{span.title}[/bold]{by} "
-                  f"(characters {span.start}–{span.end} of {span.doc_id})", highlight=False)
+        where = f"p. {citation.page}" if citation.page else f"characters {span.start}–{span.end}"
+        if span.section:
+            where += f", “{span.section}”"
+        out.print(f"[{citation.marker}] [bold]{span.title}[/bold]{by} ({where} of {span.doc_id})",
+                  highlight=False)
         out.print(f"    “{span.text}”", markup=False, highlight=False)
 
 

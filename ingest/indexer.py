@@ -41,6 +41,8 @@ Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "remove
 STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "duplicate", "failed", "removed")
 # Metadata every chunk carries into the store; citations and filters rely on these keys.
 CHUNK_METADATA_KEYS = ("doc_id", "title", "author", "source", "start", "end", "chunk", "sha256")
+# Where the chunk sits, when its format says (pages: paged formats; section: any headings).
+CHUNK_LOCATOR_KEYS = ("page_start", "page_end", "pages", "section")
 # Enough texts per write to keep the embedding model's batches full.
 _INDEX_BATCH = 256
 
@@ -58,6 +60,7 @@ class FileResult:
     doc_id: str | None = None
     chunks: int = 0
     reason: str | None = None
+    notes: tuple[str, ...] = ()  # what could not be read of a file that went in
 
 
 @dataclass
@@ -94,6 +97,10 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
+def _text_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "document"
 
@@ -118,6 +125,12 @@ class Indexer:
         self.splitter = splitter
         self._lock = lock
         self._lock_timeout_s = lock_timeout_s
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the same file would be read or cut differently: a file whose
+        fingerprint and bytes match its catalog row is skipped unread."""
+        return f"{self.loader.version}|{self.splitter.fingerprint}"
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -204,7 +217,7 @@ class Indexer:
             return FileResult(source, "failed", reason=str(error))
         sha256 = sha256_of(data)
         existing = self.catalog.by_source(source)
-        if existing and existing.sha256 == sha256 and existing.splitter == self.splitter.fingerprint:
+        if existing and existing.sha256 == sha256 and existing.splitter == self.fingerprint:
             return FileResult(source, "unchanged", existing.doc_id, existing.chunks)
         twin = self.catalog.by_sha256(sha256)
         if twin and twin.source != source:
@@ -224,7 +237,8 @@ class Indexer:
         document.metadata["doc_id"] = doc_id
         chunks = self.splitter.split(document)
         for chunk in chunks:
-            chunk.metadata = {k: chunk.metadata[k] for k in CHUNK_METADATA_KEYS}
+            chunk.metadata = {k: chunk.metadata[k] for k in CHUNK_METADATA_KEYS} | {
+                k: chunk.metadata[k] for k in CHUNK_LOCATOR_KEYS if k in chunk.metadata}
         index(
             chunks,
             self.record_manager,
@@ -245,9 +259,14 @@ class Indexer:
                 column=str(meta.get("column", "")),
                 format=meta["format"],
                 chunks=len(chunks),
-                splitter=self.splitter.fingerprint,
+                splitter=self.fingerprint,
                 ingested_at=now_iso(),
                 text=document.page_content,
+                publisher=_text_or_none(meta.get("publisher")),
+                date=_text_or_none(meta.get("date")),
+                pages=meta.get("pages"),
             )
         )
-        return FileResult(source, "updated" if existing else "added", doc_id, len(chunks))
+        notes = tuple(meta.get("layout", {}).get("notes", ()))
+        return FileResult(source, "updated" if existing else "added", doc_id, len(chunks),
+                          notes=notes)

@@ -1,9 +1,9 @@
 """File → one LangChain ``Document`` (its text plus metadata), or a one-line reason why not.
 
 Supported: ``.md``/``.markdown``/``.txt`` (YAML front matter optional), ``.html``/``.htm``
-(visible text only), ``.pdf`` and ``.docx``. The returned ``page_content`` is the text that
-chunk offsets point into, so it is kept as extracted: only a byte-order mark is dropped
-and line endings are made ``\\n``.
+(visible text only), ``.pdf`` (:mod:`ingest.pdf`: page by page, furniture removed, tables
+as rows) and ``.docx``. The returned ``page_content`` is the text that chunk offsets point
+into; ``metadata["layout"]`` says where its pages and sections start, when known.
 
 Example:
     >>> from pathlib import Path
@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import re
 import zipfile
 from pathlib import Path
 
 import yaml
 from langchain_core.documents import Document
+
+from ingest.markup import docx_to_text, html_to_text, markdown_to_text
+from ingest.pdf import READER_VERSION as PDF_READER_VERSION
+from ingest.pdf import PdfReadError, read_pdf
+from ingest.structure import StructuredText
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -33,8 +37,30 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 _MAX_DOCX_EXPANSION = 100
 
 
-# pypdf logs every repair it attempts; the one-line reason below is what a user needs.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# Layout a reader may return beside the text: page starts, (start, heading) sections, notes.
+LAYOUT_KEYS = ("page_starts", "sections", "notes")
+# Part of the ingestion fingerprint: a change to how any format is read re-ingests it.
+LOADER_VERSION = f"loaders-2+{PDF_READER_VERSION}+markup-1"
+# A PDF's own title field often names its template or its file, not the document.
+_JUNK_TITLE = re.compile(
+    r"^(untitled|document\d*|report template|template|\[insert .*\]|slide \d+|title)$|"
+    r"^microsoft (word|powerpoint) - |\.(docx?|pdf|pptx?|indd)$|^\d{6,}|final|draft \d",
+    re.IGNORECASE)
+_PUBLISHERS = (
+    "NHS England and NHS Improvement", "NHS England", "NHS Improvement",
+    "Department of Health and Social Care", "Department of Health & Social Care",
+    "UK Health Security Agency", "Public Health England", "Care Quality Commission",
+    "National Institute for Health and Care Excellence", "NHS Business Services Authority",
+    "NHS Digital", "Health Education England", "Cabinet Office", "UK Covid-19 Inquiry",
+    "Infected Blood Inquiry", "HM Treasury", "Welsh Government", "Scottish Government",
+)
+_LOCAL_BODY = re.compile(r"\b(NHS [A-Z][\w&,' -]{2,60}? (Integrated Care Board|ICB|Clinical "
+                         r"Commissioning Group|CCG|(NHS )?(Foundation )?Trust))\b")
+_MONTHS = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+_STATED_DATE = re.compile(
+    rf"\b(?:published|updated|last updated|publication date|issued|date|version [\d.]+,?)"
+    rf"\s*(?:on\s*)?:?\s*((?:\d{{1,2}}\s+)?{_MONTHS}\s+\d{{4}})", re.IGNORECASE)
+_ANY_DATE = re.compile(rf"\b((?:\d{{1,2}}\s+)?{_MONTHS}\s+(?:19|20)\d{{2}})\b")
 
 
 class LoadError(Exception):
@@ -61,6 +87,23 @@ def _decode_text(data: bytes) -> str:
         ) from None
 
 
+def _is_real_title(title: str | None) -> bool:
+    return bool(title and len(title.strip()) >= 4 and not _JUNK_TITLE.search(title.strip()))
+
+
+def _stated_publisher_and_date(opening: str) -> dict:
+    """The publisher and publication date a document states on its first page(s), if any."""
+    found: dict = {}
+    publisher = next((p for p in _PUBLISHERS if p in opening), None)
+    if publisher is None and (local := _LOCAL_BODY.search(opening)):
+        publisher = local.group(1)
+    if publisher:
+        found["publisher"] = publisher
+    if date := (_STATED_DATE.search(opening) or _ANY_DATE.search(opening)):
+        found["date"] = " ".join(date.group(1).split())
+    return found
+
+
 def _title_from_name(path: Path) -> str:
     return re.sub(r"[_-]+", " ", path.stem).strip().capitalize() or path.name
 
@@ -83,44 +126,25 @@ def _load_text(data: bytes) -> tuple[str, dict]:
 
 
 def _load_html(data: bytes) -> tuple[str, dict]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode_text(data), "html.parser")
-    meta: dict = {}
-    if soup.title and soup.title.string:
-        meta["title"] = soup.title.string.strip()
-    author = soup.find("meta", attrs={"name": "author"})
-    if author and author.get("content"):
-        meta["author"] = author["content"].strip()
-    for hidden in soup(["script", "style", "noscript", "template", "head"]):
-        hidden.decompose()
-    lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    # One paragraph per block of visible text, so the splitter can cut between them.
-    text = "\n\n".join(line for line in lines if line)
-    return text, meta
+    structured, meta = html_to_text(_decode_text(data))
+    return structured.text, {**meta, **_layout(structured)}
 
 
 def _load_pdf(data: bytes, max_pages: int) -> tuple[str, dict]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("is a password-protected PDF; remove the password and try again")
-        pages = len(reader.pages)
-        if pages > max_pages:
-            raise LoadError(f"has {pages} pages, more than the limit of {max_pages}")
-        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
-        info = reader.metadata or {}
-        meta = {"title": info.get("/Title"), "author": info.get("/Author")}
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise LoadError(f"is not a readable PDF ({type(error).__name__}: {error})") from None
-    if not text.strip():
+        structured, found = read_pdf(data, max_pages)
+    except PdfReadError as error:
+        raise LoadError(str(error)) from None
+    if not structured.text.strip():
         raise LoadError("has no extractable text (a scanned PDF? run OCR on it first)")
-    return _normalise(text), meta
+    title = found["title"] if _is_real_title(found["title"]) else found["heading_title"]
+    meta = {"title": title, "author": found["author"], "pages": found["pages"],
+            **_layout(structured)}
+    starts = structured.page_starts
+    # Publisher and date stand on the first pages, or in the imprint on the last one.
+    opening = structured.text[: starts[2] if len(starts) > 2 else None]
+    meta.update(_stated_publisher_and_date(opening + "\n\n" + structured.text[starts[-1]:]))
+    return structured.text, meta
 
 
 def _load_docx(data: bytes, max_bytes: int) -> tuple[str, dict]:
@@ -137,17 +161,20 @@ def _load_docx(data: bytes, max_bytes: int) -> tuple[str, dict]:
         raise LoadError(f"expands to {expanded:,} bytes when unzipped; refusing a likely zip bomb")
     try:
         document = docx.Document(io.BytesIO(data))
+        structured = docx_to_text(document)
     except Exception as error:  # python-docx raises many types for damaged files
         raise LoadError(f"is not a readable DOCX ({type(error).__name__}: {error})") from None
-    blocks = [p.text.strip() for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            blocks.append(" | ".join(cell.text.strip() for cell in row.cells))
     props = document.core_properties
-    return _normalise("\n\n".join(b for b in blocks if b)), {
-        "title": props.title,
-        "author": props.author,
+    return structured.text, {
+        "title": props.title, "author": props.author, **_layout(structured),
     }
+
+
+def _layout(structured: StructuredText) -> dict:
+    """The layout keys of a reader's result, for the splitter."""
+    return {"page_starts": structured.page_starts,
+            "sections": [(s.start, s.heading) for s in structured.sections],
+            "notes": structured.notes}
 
 
 class FileLoader:
@@ -157,6 +184,8 @@ class FileLoader:
     ``sha256`` (of the file's bytes) and ``format``; front matter may add more keys
     (``column``, ``standfirst``, ``source_file``...), which are kept as given.
     """
+
+    version = LOADER_VERSION
 
     def __init__(self, max_bytes: int, max_pdf_pages: int) -> None:
         self.max_bytes = max_bytes
@@ -202,14 +231,22 @@ class FileLoader:
             text, found = _load_html(data)
         else:
             text, found = _load_text(data)
+            if suffix != ".txt":
+                structured = markdown_to_text(text)
+                text, found = structured.text, {**found, **_layout(structured)}
         if not text.strip():
             raise LoadError("has no text once its header and markup are removed")
+        layout = {key: found.pop(key) for key in LAYOUT_KEYS if key in found}
         # Chroma metadata holds only scalars; front matter may carry dates or lists.
         metadata = {
             k: v if isinstance(v, (str, int, float, bool)) else str(v)
             for k, v in found.items()
             if v not in (None, "")
         }
+        if layout:
+            # Where pages and sections start: the splitter turns it into each chunk's
+            # page and section, and takes it out of the metadata.
+            metadata["layout"] = layout
         metadata.update(
             title=str(metadata.get("title") or _title_from_name(path)),
             author=str(metadata.get("author") or ""),

@@ -2,7 +2,10 @@
 
 Every chunk carries ``start`` and ``end`` character offsets into its document's text,
 with ``text[start:end] == chunk.page_content`` guaranteed (checked here, not hoped for):
-citations point readers at those spans.
+citations point readers at those spans. When the loader says where pages and sections
+start (``metadata["layout"]``), each chunk also carries ``page_start``/``page_end``, the
+offsets where its pages begin (``pages``, JSON ``[[offset, page], …]``, so a sentence's page
+can be told) and ``section``, the heading it sits under.
 
 Example:
     >>> from langchain_core.documents import Document
@@ -14,8 +17,12 @@ Example:
 
 from __future__ import annotations
 
+import json
+
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingest.structure import Section, StructuredText
 
 # Paragraphs first, then lines, then sentences, so chunks end where a reader would pause.
 _SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -42,7 +49,12 @@ class ChunkSplitter:
 
     def split(self, document: Document) -> list[Document]:
         text = document.page_content
-        chunks = self._splitter.split_documents([document])
+        metadata = dict(document.metadata)
+        layout = metadata.pop("layout", None)
+        located = StructuredText("", layout.get("page_starts", []), [
+            Section(start, heading) for start, heading in layout.get("sections", [])
+        ]) if layout else None
+        chunks = self._splitter.split_documents([Document(page_content=text, metadata=metadata)])
         for number, chunk in enumerate(chunks):
             start = chunk.metadata.pop("start_index")
             end = start + len(chunk.page_content)
@@ -51,4 +63,17 @@ class ChunkSplitter:
             if start < 0 or text[start:end] != chunk.page_content:
                 raise ValueError(f"chunk {number} of {document.metadata.get('source')} not found")
             chunk.metadata.update(start=start, end=end, chunk=number)
+            if located is not None:
+                chunk.metadata.update(_locators(located, start, end))
         return chunks
+
+
+def _locators(located: StructuredText, start: int, end: int) -> dict:
+    """The chunk's pages (with where each begins) and the section it starts in."""
+    found: dict = {"section": located.section_at(start)}
+    first = located.page_at(start)
+    if first is not None:
+        last = located.page_at(max(start, end - 1))
+        pages = [[start, first]] + [[located.page_starts[p - 1], p] for p in range(first + 1, last + 1)]
+        found.update(page_start=first, page_end=last, pages=json.dumps(pages))
+    return found

@@ -59,9 +59,16 @@ class Citation:
             tuple({"start": s.start, "end": s.end, "text": s.text} for s in dict.fromkeys(backing)),
         )
 
+    @property
+    def page(self) -> int | None:
+        """The page of the cited sentence (of the span's start when none is highlighted)."""
+        at = self.highlights[0]["start"] if self.highlights else self.span.start
+        return self.span.page_of(at)
+
     def as_dict(self) -> dict:
         """A ``citations`` entry of ``ask --json``."""
-        return {"marker": self.marker, **self.span.as_dict(), "highlights": list(self.highlights)}
+        return {"marker": self.marker, **self.span.as_dict(), "page": self.page,
+                "highlights": list(self.highlights)}
 
 
 @dataclass

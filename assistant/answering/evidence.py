@@ -121,4 +121,8 @@ def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:
     """The span covering two overlapping spans of one document; both are exact substrings."""
     first, second = sorted((one, other), key=lambda s: s.start)
     text = first.text + second.text[first.end - second.start :]
-    return replace(first, text=text, end=first.start + len(text))
+    page_starts: dict[int, int] = {}
+    for at, page in (*first.pages, *second.pages):
+        page_starts[page] = min(at, page_starts.get(page, at))
+    pages = tuple(sorted((at, page) for page, at in page_starts.items()))
+    return replace(first, text=text, end=first.start + len(text), pages=pages)

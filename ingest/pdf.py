@@ -1,0 +1,300 @@
+"""PDF → :class:`StructuredText`: the text a reader sees, page by page, without the furniture.
+
+Read with PyMuPDF (fast, with each line's position and font; chosen by measurement, see
+``evals/tuning.md``). On every page:
+
+- **Furniture goes**: lines in the top or bottom margin that recur on many pages once
+  digits are masked (running headers and footers, "10 | Report title", a browser's print
+  time and URL), page-number lines ("12", "Page 3 of 40", "2/4"), and contents-page lines
+  with dot leaders.
+- **Lines become paragraphs**: the lines of a text block are joined with spaces, and a word
+  hyphenated across a line break is joined again.
+- **Headings become sections**: a short line set clearly larger than the body text, or in
+  bold on its own, starts a section.
+- **Tables stay tables**: on pages whose lines line up in columns, PyMuPDF's table finder
+  runs and each table is written as rows that keep their column headers; its cells are
+  not repeated as loose text.
+- **Image-only pages are named**: a page with pictures and no text layer is counted in
+  ``notes`` rather than silently empty.
+
+Example:
+    >>> structured, found = read_pdf(Path("guidance.pdf").read_bytes(), max_pages=2000)  # doctest: +SKIP
+    >>> structured.page_at(structured.text.index("12 working days")), found["title"]  # doctest: +SKIP
+    (11, 'Standard operating procedures: Individual funding requests')
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pymupdf
+
+from ingest.structure import Section, StructuredText, table_lines
+
+# The layout-model add-on it recommends on first use is not installed (it needs onnxruntime
+# models); the rules below do that job.
+pymupdf.no_recommend_layout()
+
+# Changes whenever the same PDF would be read into different text: part of the ingestion
+# fingerprint, so a new reader re-ingests PDFs instead of keeping old chunks.
+READER_VERSION = "pdf-pymupdf-2"
+
+_MARGIN = 0.09  # share of the page height at the top and at the bottom holding furniture
+_PAGE_NUMBER = re.compile(
+    r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$|^[-–—|]?\s*\d{1,4}\s*[-–—|]?$", re.IGNORECASE)
+_NUMBERED_RUNNING = re.compile(r"^\d{1,4}\s*[|•·]\s*\S|\S\s*[|•·]\s*\d{1,4}$")
+_BROWSER_PRINT = re.compile(
+    r"^\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}|^(https?://|www\.)\S+(\s+\d+/\d+)?$", re.IGNORECASE)
+_DOT_LEADER = re.compile(r"(\.\s?){4,}\s*\d{1,4}\s*$|…{2,}\s*\d{1,4}\s*$")
+_DIGITS = re.compile(r"\d+")
+_LABEL = re.compile(r"^[\divxlc]{1,4}([.)]\d{0,3}){0,3}[.)]?$|^[•▪●◦–-]$|^\(?[a-z]\)$", re.IGNORECASE)
+_HYPHENATED = re.compile(r"[A-Za-z]-$")
+_COMPOUND_PREFIXES = {"non", "self", "co", "cross", "long", "short", "well", "high", "low",
+                      "full", "part", "end", "year", "age", "evidence", "cost", "person"}
+_MIN_TEXT_CHARS = 20  # below this a page with pictures counts as image-only
+_HEADING_SCALE = 1.18
+# How far a printed page number may run from the file's page count (covers, front matter).
+_LABEL_DRIFT = 10
+_HEADING_MAX_CHARS = 160
+
+
+class PdfReadError(Exception):
+    """The PDF can't be read; ``str()`` is the one-line reason."""
+
+
+@dataclass
+class _Line:
+    text: str
+    top: float
+    bottom: float
+    left: float
+    right: float
+    size: float
+    bold: bool
+
+
+@dataclass
+class _Block:
+    lines: list[_Line]
+    top: float
+    kind: str = "text"  # or "table", whose lines are already finished rows
+
+
+def _line_of(raw: dict) -> _Line | None:
+    spans = [s for s in raw["spans"] if s["text"].strip()]
+    if not spans:
+        return None
+    text = "".join(s["text"] for s in raw["spans"]).replace("\t", " ").replace("\u00ad", "-")
+    x0, y0, x1, y1 = raw["bbox"]
+    # The line's font: that of most of its characters.
+    sizes = Counter()
+    bold = 0
+    for s in spans:
+        sizes[round(s["size"], 1)] += len(s["text"])
+        if s["flags"] & 16 or "bold" in s["font"].lower():
+            bold += len(s["text"])
+    return _Line(" ".join(text.split()), y0, y1, x0, x1, sizes.most_common(1)[0][0],
+                 bold >= 0.6 * sum(len(s["text"]) for s in spans))
+
+
+def _looks_tabular(lines: list[_Line]) -> bool:
+    """Several rows holding two or more separate pieces of text side by side: a cheap sign
+    of a table, so that the slow table finder (about 0.5 s a page) runs only where one may
+    be. Paragraph numbers ("2.1.") beside their paragraph don't count."""
+    rows: dict[int, list[_Line]] = {}
+    for line in lines:
+        if not _LABEL.match(line.text):
+            rows.setdefault(round(line.top / 3), []).append(line)
+    return sum(1 for row in rows.values() if len(row) >= 2) >= 4
+
+
+def _inside(line: _Line, box: tuple[float, float, float, float]) -> bool:
+    x0, y0, x1, y1 = box
+    middle_x, middle_y = (line.left + line.right) / 2, (line.top + line.bottom) / 2
+    return x0 - 2 <= middle_x <= x1 + 2 and y0 - 2 <= middle_y <= y1 + 2
+
+
+def _page_blocks(page: pymupdf.Page) -> tuple[list[_Block], bool]:
+    """The page's text blocks and tables in reading order, and whether it shows pictures."""
+    blocks = []
+    for raw in page.get_text("dict", sort=True)["blocks"]:
+        if raw["type"] != 0:
+            continue
+        lines = [line for line in (_line_of(r) for r in raw["lines"]) if line]
+        if lines:
+            blocks.append(_Block(lines, lines[0].top))
+    all_lines = [line for block in blocks for line in block.lines]
+    if all_lines and _looks_tabular(all_lines):
+        tables = []
+        for table in page.find_tables().tables:
+            rows = table_lines(table.extract())
+            if len(rows) >= 1 and table.col_count >= 2:
+                tables.append((tuple(table.bbox), rows))
+        for box, rows in tables:
+            for block in blocks:
+                block.lines = [line for line in block.lines if not _inside(line, box)]
+            blocks.append(_Block([_Line(row, box[1], box[3], box[0], box[2], 0, False)
+                                  for row in rows], box[1], "table"))
+        blocks = sorted((b for b in blocks if b.lines), key=lambda b: b.top)
+    return blocks, bool(page.get_images())
+
+
+def _furniture_keys(pages: list[tuple[list[_Block], float]]) -> set[str]:
+    """Margin lines (digits masked) that recur on many pages: running headers and footers."""
+    seen: Counter = Counter()
+    for blocks, height in pages:
+        keys = {_DIGITS.sub("#", line.text.lower()) for block in blocks for line in block.lines
+                if block.kind == "text" and _in_margin(line, height)}
+        seen.update(keys)
+    needed = max(3, int(0.4 * len(pages)))
+    return {key for key, count in seen.items() if count >= needed}
+
+
+def _in_margin(line: _Line, height: float) -> bool:
+    return line.bottom < height * _MARGIN * 1.6 or line.top > height * (1 - _MARGIN)
+
+
+def _is_furniture(line: _Line, height: float, recurring: set[str], page: int) -> bool:
+    text = line.text
+    if _DOT_LEADER.search(text):
+        return True
+    if text.isdigit() and abs(int(text) - page) <= _LABEL_DRIFT:
+        return True  # the printed page number, wherever the layout put it
+    if not _in_margin(line, height):
+        return False
+    return bool(_PAGE_NUMBER.match(text) or _NUMBERED_RUNNING.search(text)
+                or _BROWSER_PRINT.match(text)
+                or _DIGITS.sub("#", text.lower()) in recurring)
+
+
+def _join_lines(lines: list[_Line]) -> str:
+    """A block's lines as one paragraph; a word hyphenated at a line end is joined again."""
+    text = ""
+    for line in lines:
+        piece = line.text
+        if not text:
+            text = piece
+        elif _HYPHENATED.search(text) and piece[:1].islower():
+            # "thera-" + "peutic" was one word; "Barnet-" + "based" and "non-" + "urgent"
+            # are compounds whose hyphen stays.
+            word = re.search(r"(\w+)-$", text).group(1)
+            joined = word[:1].isupper() or word.lower() in _COMPOUND_PREFIXES
+            text = (text + piece) if joined else text[:-1] + piece
+        else:
+            text = f"{text} {piece}"
+    return text
+
+
+def _continues(paragraph: str, block: _Block) -> bool:
+    """Whether ``block`` carries on the sentence ``paragraph`` broke off (a lower-case start
+    after no closing punctuation, or after a hyphenated word)."""
+    first = block.lines[0].text
+    return first[:1].islower() and not paragraph.rstrip().endswith((".", "?", "!", ":", ";"))
+
+
+def _body_size(pages: list[tuple[list[_Block], float]]) -> float:
+    sizes: Counter = Counter()
+    for blocks, _ in pages:
+        for block in blocks:
+            for line in block.lines:
+                if block.kind == "text":
+                    sizes[line.size] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _is_heading(block: _Block, body: float) -> bool:
+    if block.kind != "text" or len(block.lines) > 3:
+        return False
+    text = " ".join(line.text for line in block.lines)
+    if len(text) > _HEADING_MAX_CHARS or not re.search(r"[A-Za-z]{3}", text):
+        return False
+    larger = all(line.size >= body * _HEADING_SCALE for line in block.lines)
+    bold_alone = all(line.bold for line in block.lines) and not text.rstrip().endswith((".", ","))
+    return larger or bold_alone
+
+
+def _title_lines(pages: list[tuple[list[_Block], float]]) -> str:
+    """The document's own title: the largest text on its first two pages."""
+    candidates = [block for blocks, _ in pages[:2] for block in blocks
+                  if block.kind == "text" and re.search(r"[A-Za-z]{3}", _join_lines(block.lines))]
+    if not candidates:
+        return ""
+    biggest = max(max(line.size for line in block.lines) for block in candidates)
+    for block in candidates:
+        lines = [line for line in block.lines if line.size >= biggest - 0.5]
+        if lines:
+            return _join_lines(lines)[:200]
+    return ""
+
+
+def read_pdf(data: bytes, max_pages: int) -> tuple[StructuredText, dict]:
+    """The PDF's structured text, and what it says about itself (``title``, ``author`` from
+    its metadata; ``heading_title``, its largest text on the first pages; ``pages``)."""
+    try:
+        document = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as error:  # PyMuPDF raises its own types for damaged files
+        raise PdfReadError(f"is not a readable PDF ({type(error).__name__}: {error})") from None
+    with document:
+        if document.needs_pass and not document.authenticate(""):
+            raise PdfReadError("is a password-protected PDF; remove the password and try again")
+        if document.page_count > max_pages:
+            raise PdfReadError(
+                f"has {document.page_count} pages, more than the limit of {max_pages}")
+        pages, pictured, unreadable = [], [], []
+        for page in document:
+            try:
+                blocks, has_images = _page_blocks(page)
+            except Exception:  # one damaged page must not cost the rest of the document
+                blocks, has_images = [], False
+                unreadable.append(page.number + 1)
+            pages.append((blocks, page.rect.height))
+            pictured.append(has_images)
+        meta = document.metadata or {}
+    recurring = _furniture_keys(pages)
+    body = _body_size(pages)
+    text, page_starts, sections, image_only = "", [], [], []
+    for number, ((blocks, height), has_images) in enumerate(zip(pages, pictured, strict=True), 1):
+        paragraphs: list[tuple[_Block, str]] = []
+        for block in blocks:
+            if block.kind == "table":
+                paragraphs.append((block, "\n".join(line.text for line in block.lines)))
+                continue
+            block.lines = [ln for ln in block.lines
+                           if not _is_furniture(ln, height, recurring, number)]
+            if not block.lines:
+                continue
+            previous = paragraphs[-1] if paragraphs else None
+            if previous and previous[0].kind == "text" and _continues(previous[1], block):
+                # One paragraph the layout cut into blocks: join it again.
+                previous[0].lines += block.lines
+                paragraphs[-1] = (previous[0], _join_lines(previous[0].lines))
+            else:
+                paragraphs.append((block, _join_lines(block.lines)))
+        page_text = "\n\n".join(p for _, p in paragraphs)
+        if len(page_text.strip()) < _MIN_TEXT_CHARS and has_images:
+            image_only.append(number)
+        if text:
+            text += "\n\n"
+        page_starts.append(len(text))
+        at = len(text)
+        for block, paragraph in paragraphs:
+            if _is_heading(block, body):
+                sections.append(Section(at, paragraph, 1))
+            at += len(paragraph) + 2
+        text += page_text
+    notes = []
+    if image_only:
+        notes.append(f"{len(image_only)} of {len(pages)} pages are images only, their text "
+                     f"not read (pages {_page_list(image_only)})")
+    if unreadable:
+        notes.append(f"pages {_page_list(unreadable)} could not be read")
+    found = {"title": meta.get("title"), "author": meta.get("author"),
+             "heading_title": _title_lines(pages), "pages": len(pages)}
+    return StructuredText(text, page_starts, sections, notes), found
+
+
+def _page_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
