@@ -1,6 +1,6 @@
 """Ingestion throughput: the whole pipeline vs the bare embedding model, side by side.
 
-Loads N COVID-QA papers (read from evals/data/covid-qa, written as Markdown into a
+Loads N COVID-QA papers (read from evals/data/covid-qa, written as text files into a
 scratch folder), ingests them into a fresh data dir (load, split, embed, write to Chroma,
 records and catalog), then encodes the very same chunk texts with a bare
 ``SentenceTransformer.encode``. Goal: the pipeline keeps >= 85 % of the bare throughput.
@@ -36,7 +36,7 @@ def main() -> None:
         papers = load_covid_qa(root / "all", sample=0).documents_dir
         chosen = root / "papers"
         chosen.mkdir()
-        for path in sorted(papers.glob("*.md"))[: args.papers]:
+        for path in sorted(papers.glob("*.txt"))[: args.papers]:
             shutil.copy(path, chosen / path.name)
         settings = Settings(data_dir=root / "data", _env_file=None)
         parts = Parts(settings)

@@ -80,19 +80,22 @@ def load_covid_qa(
     work_dir: Path, path: Path = COVID_QA_PATH, sample: int | None = COVID_QA_SAMPLE,
     seed: int = COVID_QA_SEED,
 ) -> Dataset:
-    """Writes the 98 papers as Markdown under ``work_dir`` (title and authors as front
-    matter, the paper's text verbatim as the body, so answer offsets stay valid) and
+    """Writes the 98 papers as text files under ``work_dir`` (title and authors as front
+    matter, the paper's text verbatim as the body, so answer offsets stay valid: ``.txt``,
+    because a ``.md`` file is read as Markdown, whose markup is taken out) and
     returns a seeded sample of the questions (all 1,380 with ``sample=None``)."""
     if not path.exists():
         raise FileNotFoundError(f"COVID-QA is not at {path}; restore it with `git checkout evals/data`")
     papers = json.loads(path.read_text(encoding="utf-8"))["data"]
     work_dir.mkdir(parents=True, exist_ok=True)
+    for markdown in work_dir.glob("*.md"):  # written by earlier versions; the .txt replace them
+        markdown.unlink()
     questions = []
     for paper in papers:
         for paragraph in paper["paragraphs"]:
             context = paragraph["context"]
             doc_id = f"covid-qa-{paragraph['document_id']}"
-            _write_if_changed(work_dir / f"{doc_id}.md", _as_markdown(context))
+            _write_if_changed(work_dir / f"{doc_id}.txt", _with_front_matter(context))
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
                 text = answer["text"]
@@ -122,7 +125,7 @@ def _locate(context: str, text: str, hint: int) -> int:
     return min(found, key=lambda offset: abs(offset - hint)) if found else -1
 
 
-def _as_markdown(context: str) -> str:
+def _with_front_matter(context: str) -> str:
     lines = context.split("\n")
     header = {"title": lines[0].strip() or "COVID-QA paper"}
     # The papers open with title, URL, authors and date, one per line (blank lines between).

@@ -98,10 +98,10 @@ def test_covid_qa_papers_keep_their_answer_offsets_and_the_sample_is_fixed(tmp_p
     first = load_covid_qa(tmp_path / "papers", sample=20)
     again = load_covid_qa(tmp_path / "papers", sample=20)
     assert [q.id for q in first.questions] == [q.id for q in again.questions]
-    assert len(list((tmp_path / "papers").glob("*.md"))) == 98
+    assert len(list((tmp_path / "papers").glob("*.txt"))) == 98
     loader = FileLoader(100_000_000, 5000)
     for q in first.questions:
-        text = loader.load(tmp_path / "papers" / f"{q.span.doc_id}.md").page_content
+        text = loader.load(tmp_path / "papers" / f"{q.span.doc_id}.txt").page_content
         assert text[q.span.start : q.span.end] == q.span.text
 
 

@@ -1,6 +1,6 @@
 """kill -9 during real ingests, and two ingests at once: the store ends as a clean ingest's.
 
-40 COVID-QA papers (from evals/data/covid-qa, written as Markdown) take long enough to
+40 COVID-QA papers (from evals/data/covid-qa, written as text files) take long enough to
 ingest that a kill lands in the middle: while the model loads, and while later files are
 loaded, embedded and written (vectors, then records, then the catalog row).
 """
@@ -32,7 +32,7 @@ def papers(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("covid")
     chosen = root / "papers"
     chosen.mkdir()
-    for path in sorted(load_covid_qa(root / "all", sample=0).documents_dir.glob("*.md"))[:PAPERS]:
+    for path in sorted(load_covid_qa(root / "all", sample=0).documents_dir.glob("*.txt"))[:PAPERS]:
         (chosen / path.name).write_bytes(path.read_bytes())
     return chosen
 
