@@ -24,7 +24,7 @@ from common import publish
 from assistant.settings import REPO_ROOT, Settings
 from ingest.loaders import FileLoader
 
-POLICY = REPO_ROOT / "evals" / "data" / "policy"
+POLICY = REPO_ROOT / "evals" / "data" / "policy" / "documents"
 
 
 class PypdfLoader(FileLoader):

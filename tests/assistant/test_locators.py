@@ -10,7 +10,7 @@ from assistant.settings import REPO_ROOT, Settings
 from assistant.wiring import Parts
 from tests.conftest import DOCUMENTS_DIR
 
-SOP = REPO_ROOT / "evals" / "data" / "policy" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
+SOP = REPO_ROOT / "evals" / "data" / "policy" / "documents" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
 
 
 @pytest.fixture(scope="module")

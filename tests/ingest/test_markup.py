@@ -16,7 +16,7 @@ from ingest.structure import Section, StructuredText
 from tests.conftest import DOCUMENTS_DIR, REPO_ROOT
 
 NHSE_EXPORT = (
-    REPO_ROOT / "evals/data/policy/nhse-2025-26-priorities-operational-planning-guidance.md"
+    REPO_ROOT / "evals/data/policy/documents/nhse-2025-26-priorities-operational-planning-guidance.md"
 )
 
 

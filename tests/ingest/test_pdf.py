@@ -11,7 +11,7 @@ from assistant.settings import REPO_ROOT
 from ingest.loaders import FileLoader
 from ingest.pdf import read_pdf
 
-POLICY = REPO_ROOT / "evals" / "data" / "policy"
+POLICY = REPO_ROOT / "evals" / "data" / "policy" / "documents"
 LOADER = FileLoader(max_bytes=50_000_000, max_pdf_pages=2000)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # silence "Ignoring wrong pointing object"
 HERE = Path(__file__).resolve().parent
+DOCUMENTS = HERE / "documents"
 DEFAULT_QUESTIONS = HERE.parents[1] / "policy.jsonl"
 SINGLE_KINDS = {"fact", "table", "deep"}
 MULTI_KINDS = {"multi", "cross-document"}
@@ -87,7 +88,7 @@ def normed_pages(path: Path) -> tuple[tuple[str, ...], ...]:
 
 
 def doc_path(doc_id: str) -> Path | None:
-    hits = [p for p in HERE.iterdir() if p.stem == doc_id and p.suffix.lower() in (".pdf", ".docx", ".md")]
+    hits = [p for p in DOCUMENTS.iterdir() if p.stem == doc_id and p.suffix.lower() in (".pdf", ".docx", ".md")]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -164,7 +165,7 @@ def check_multi(q: dict) -> list[str]:
 
 def check_absent(q: dict) -> list[str]:
     errs = []
-    everything = [v for p in HERE.iterdir() if p.suffix.lower() in (".pdf", ".docx", ".md") and p.name != "SOURCES.md"
+    everything = [v for p in DOCUMENTS.iterdir() if p.suffix.lower() in (".pdf", ".docx", ".md") 
                   for v in region(p, None)]
     for s in q.get("absent", []):
         if found(s, everything):
@@ -198,7 +199,7 @@ def main() -> int:
         if errs:
             failures += 1
             print(f"FAIL {q['id']}: " + "; ".join(errs))
-    docs = sorted(p.name for p in HERE.iterdir() if p.suffix.lower() in (".pdf", ".docx", ".md") and p.name != "SOURCES.md")
+    docs = sorted(p.name for p in DOCUMENTS.iterdir() if p.suffix.lower() in (".pdf", ".docx", ".md") )
     used = {q.get("doc_id") for q in rows} | {d for q in rows for d in q.get("doc_ids", [])}
     unused = [d for d in docs if Path(d).stem not in used]
     cross = sum(1 for q in rows if q.get("kind") == "cross-document")
