@@ -1,4 +1,5 @@
-"""Evaluation datasets: the gold questions about documents/, and COVID-QA (in evals/data/).
+"""Evaluation datasets: the gold questions about documents/, COVID-QA and published policy
+documents (both in evals/data/).
 
 A dataset is a folder of documents to ingest plus questions; an answerable question knows
 the facts a correct answer holds and, when it can be located, the supporting span in the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,8 @@ import yaml
 from assistant.settings import REPO_ROOT
 
 GOLD_PATH = REPO_ROOT / "evals" / "gold.jsonl"
+POLICY_PATH = REPO_ROOT / "evals" / "policy.jsonl"
+POLICY_DOCUMENTS = REPO_ROOT / "evals" / "data" / "policy" / "documents"
 COVID_QA_PATH = REPO_ROOT / "evals" / "data" / "covid-qa" / "200423_covidQA.json"
 # The fixed sample CI and a plain run use; --full asks all 1,380.
 COVID_QA_SAMPLE = 150
@@ -51,6 +55,14 @@ class EvalQuestion:
     # "facts": every all_of and one any_of must appear; "span": the answer must restate
     # most of the gold span's content words (COVID-QA's answers are long spans).
     scoring: str = "facts"
+    # Where a correct answer comes from (policy set): the documents it should cite, the
+    # pages (counted as a PDF viewer counts) its fact is printed on, and the words printed
+    # there, located in the ingested text at run time.
+    doc_ids: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()
+    evidence: str = ""
+    # Multi-part questions: each key point as alternative phrasings, any one of which counts.
+    key_points: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,43 @@ def load_gold(path: Path = GOLD_PATH, documents_dir: Path = REPO_ROOT / "documen
             )
         )
     return Dataset("gold", documents_dir, questions)
+
+
+def load_policy(path: Path = POLICY_PATH, documents_dir: Path = POLICY_DOCUMENTS) -> Dataset:
+    """Questions on 12 published documents: single facts (``all_of``/``any_of`` on a given
+    ``page``), multi-part and cross-document questions scored by ``key_points``, and
+    questions the documents don't answer. See ``evals/data/policy/SOURCES.md``."""
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        doc_ids = tuple(row.get("doc_ids") or ([row["doc_id"]] if row.get("doc_id") else []))
+        pages = [row["page"]] if row.get("page") else [
+            page for listed in (row.get("pages") or {}).values() for page in listed]
+        key_points = tuple(tuple(point) for point in row.get("key_points", ()))
+        questions.append(EvalQuestion(
+            id=row["id"], question=row["question"], answerable=row["answerable"],
+            all_of=tuple(row.get("all_of", ())), any_of=tuple(row.get("any_of", ())),
+            kind=row.get("kind", ""), scoring="key_points" if key_points else "facts",
+            doc_ids=doc_ids, pages=tuple(pages), evidence=row.get("evidence", ""),
+            key_points=key_points,
+        ))
+    return Dataset("policy", documents_dir, questions)
+
+
+def evidence_pattern(evidence: str) -> re.Pattern[str] | None:
+    """Matches ``evidence``'s words in order, whatever lies between them (spacing, line
+    breaks, punctuation the reader changed); None for text without words."""
+    words = re.findall(r"\w+", evidence)
+    if not words:
+        return None
+    return re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
+
+
+def locate_evidence(text: str, evidence: str) -> tuple[int, int] | None:
+    """Where ``evidence`` first stands in ``text`` (see :func:`evidence_pattern`), or None."""
+    pattern = evidence_pattern(evidence)
+    found = pattern.search(text) if pattern else None
+    return (found.start(), found.end()) if found else None
 
 
 def load_covid_qa(
@@ -146,4 +195,5 @@ DATASETS: dict[str, Callable[[Path, bool], Dataset]] = {
     "gold": lambda folder, full: load_gold(),
     "covid-qa": lambda folder, full: load_covid_qa(
         folder / "papers", sample=None if full else COVID_QA_SAMPLE),
+    "policy": lambda folder, full: load_policy(),
 }

@@ -10,7 +10,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.text import coverage
@@ -39,14 +41,71 @@ class QuestionResult:
     answer: str = ""
     notes: dict = field(default_factory=dict)
     answered: bool = True  # False: only retrieval was measured (the baseline without a model)
+    # Policy set: an expected document among those cited (the baseline: among its 4 sources);
+    # the cited sentence on an expected page (None when no citation names a page); the
+    # share of key points the answer holds; the share of expected documents cited (only
+    # for questions that span several).
+    doc_ok: bool | None = None
+    page_ok: bool | None = None
+    key_points: float | None = None
+    documents_cited: float | None = None
+    furniture: bool = False  # the answer quotes a URL, print time or page-number line
+
+
+# What page furniture looks like inside an answer: a URL, a browser's print time, a line
+# that is only a page number.
+_FURNITURE = re.compile(
+    r"https?://|\bwww\.\S|\b\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}\b|"
+    r"^\s*(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?\s*(\[\d+\])*\s*$",
+    re.IGNORECASE | re.MULTILINE)
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
+                         "–": "-", "—": "-"})
+
+
+def normalised(text: str) -> str:
+    """Lower case, compatibility forms, straight quotes and dashes, single spaces: so a fact
+    matches however the document typeset it."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def quotes_furniture(answer: str) -> bool:
+    return bool(_FURNITURE.search(answer))
+
+
+def key_point_coverage(question: EvalQuestion, answer: str) -> float | None:
+    """The share of the question's key points that the answer states (any phrasing listed)."""
+    if not question.key_points:
+        return None
+    text = normalised(answer)
+    held = sum(any(normalised(p) in text for p in point) for point in question.key_points)
+    return held / len(question.key_points)
+
+
+def source_scores(
+    question: EvalQuestion, cited: Iterable[tuple[str, frozenset[int]]]
+) -> tuple[bool | None, bool | None, float | None]:
+    """(right document, right page, share of expected documents cited) for the cited
+    (doc_id, pages of the cited sentence) pairs; None where the question or the
+    citations give nothing to judge by."""
+    if not question.doc_ids:
+        return None, None, None
+    cited = list(cited)
+    documents = {doc for doc, _ in cited}
+    expected = set(question.doc_ids)
+    paged = [(doc, pages) for doc, pages in cited if pages]
+    page_ok = None
+    if question.pages and question.scoring == "facts" and paged:
+        page_ok = any(doc in expected and bool(pages & set(question.pages)) for doc, pages in paged)
+    return bool(documents & expected), page_ok, len(documents & expected) / len(expected)
 
 
 def fact_found(question: EvalQuestion, answer: str) -> bool:
     if question.scoring == "span":
         return coverage(question.all_of[0], answer) >= SPAN_RECALL
-    text = answer.lower()
-    return all(f.lower() in text for f in question.all_of) and (
-        not question.any_of or any(f.lower() in text for f in question.any_of)
+    text = normalised(answer)
+    return all(normalised(f) in text for f in question.all_of) and (
+        not question.any_of or any(normalised(f) in text for f in question.any_of)
     )
 
 
@@ -58,10 +117,10 @@ def holds_fact(question: EvalQuestion, doc_id: str, start: int, end: int, text: 
         overlap = min(end, span.end) - max(start, span.start)
         if overlap >= 0.5 * (span.end - span.start):
             return True
-    if question.scoring == "facts":
-        lowered = text.lower()
-        return any(f.lower() in lowered for f in (*question.all_of, *question.any_of))
-    return False
+    wanted = (*question.all_of, *question.any_of) if question.scoring == "facts" else (
+        tuple(p for point in question.key_points for p in point))
+    lowered = normalised(text)
+    return any(normalised(f) in lowered for f in wanted)
 
 
 def span_rank(span: GoldSpan | None, passages: Sequence[tuple[str, int, int]]) -> int | None:
@@ -98,6 +157,8 @@ def _ms(values: Sequence[float], share: float) -> float | None:
 def summarise(results: Sequence[QuestionResult]) -> dict[str, float | int | None]:
     """Every metric of a run; ``None`` where the run has nothing to measure it on."""
     located = [r for r in results if r.answerable and r.notes.get("span_located")]
+    # The baseline's sources are judged even when it wrote no answer.
+    sourced = [r.doc_ok for r in results if r.answerable and r.doc_ok is not None]
     results = [r for r in results if r.answered]
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
@@ -122,6 +183,14 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float | int | None
     metrics["mrr"] = (
         round(sum(1 / r.rank for r in located if r.rank) / len(located), 4) if located else None
     )
+    for name, values in (
+        ("right_document", sourced),
+        ("right_page", [r.page_ok for r in answerable if r.page_ok is not None]),
+        ("key_point_coverage", [r.key_points for r in answerable if r.key_points is not None]),
+        ("documents_cited", [r.documents_cited for r in answerable if r.documents_cited is not None]),
+    ):
+        metrics[name] = round(sum(values) / len(values), 4) if values else None
+    metrics["furniture_quoted"] = sum(r.furniture for r in results) if results else None
     totals = [r.total_ms for r in results if r.total_ms is not None]
     firsts = [r.first_token_ms for r in results if r.first_token_ms is not None]
     metrics.update(

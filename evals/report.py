@@ -23,10 +23,11 @@ from evals.runner import EvalRun
 THRESHOLDS_PATH = REPO_ROOT / "evals" / "thresholds.toml"
 REPORTS_DIR = REPO_ROOT / "evals" / "reports"
 # Lower is better for these; every other metric is a rate where higher is better.
-LOWER_IS_BETTER = {"wrong_refusals", "latency_p50_ms", "latency_p95_ms", "first_token_p50_ms",
+LOWER_IS_BETTER = {"wrong_refusals", "furniture_quoted", "latency_p50_ms", "latency_p95_ms", "first_token_p50_ms",
                    "first_token_p95_ms"}
-CHARTED = ("fact_accuracy", "refusal_recall", "refusal_precision", "citation_validity",
-           "citation_precision", "recall@1", "recall@5", "recall@10", "mrr")
+CHARTED = ("fact_accuracy", "right_document", "right_page", "key_point_coverage",
+           "refusal_recall", "refusal_precision", "citation_validity", "citation_precision",
+           "recall@1", "recall@5", "recall@10", "mrr")
 _SUFFIX = "_over_baseline"
 
 
@@ -89,6 +90,7 @@ def markdown(
         f"| {m} | {_fmt(run.ours[m], m)} | {_fmt(run.baseline[m], m)} | "
         f"{floors.get(m, '')} | {goals.get(m, '')} |"
         for m in run.ours
+        if run.ours[m] is not None or run.baseline.get(m) is not None
     ]
     if failures is None:
         missed_floors = check_floors(run, thresholds)
@@ -123,7 +125,13 @@ def markdown(
         "*citation validity*, citations whose marker is in the answer and whose text is verbatim "
         "in the source; *citation precision*, citations whose passage holds the fact or gold span; "
         "*recall@k / MRR*, the gold span inside one of the first k retrieved passages; latency "
-        "per question, retrieval included.",
+        "per question, retrieval included. Policy set: *right document*, answerable questions "
+        "whose answer cites an expected document (the baseline: one among its four sources); "
+        "*right page*, answers citing a page whose cited sentence lies on the page the fact is "
+        "printed on; *key point coverage*, the share of a multi-part question's key points the "
+        "answer states; *documents cited*, for questions spanning several documents, the share "
+        "of them cited; *furniture quoted*, answers holding a URL, a print time or a "
+        "page-number line.",
         "",
         "Settings: " + ", ".join(f"`{k}={v}`" for k, v in run.settings.items() if v is not None)
         + ". Why these values: [evals/tuning.md](../tuning.md).",

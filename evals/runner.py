@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from assistant.answering.chain import AnswerChain
 from assistant.settings import Settings
 from assistant.wiring import Parts
-from evals.baseline import DONT_KNOW, TutorialBaseline
-from evals.datasets import DATASETS, EvalQuestion
-from evals.metrics import QuestionResult, fact_found, holds_fact, span_rank, summarise
+from evals.baseline import DONT_KNOW, TUTORIAL_K, TutorialBaseline
+from evals.datasets import DATASETS, EvalQuestion, GoldSpan, locate_evidence
+from evals.metrics import (
+    QuestionResult,
+    fact_found,
+    holds_fact,
+    key_point_coverage,
+    quotes_furniture,
+    source_scores,
+    span_rank,
+    summarise,
+)
 
 RETRIEVAL_DEPTH = 10
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -68,6 +77,7 @@ def run_eval(
     baseline = TutorialBaseline.build(folder / "baseline", parts.embeddings)
     baseline.ingest(dataset.documents_dir)
     texts = {r.doc_id: r.text for r in parts.catalog.all()}
+    questions = [_located(q, texts) for q in questions]
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     results = []
@@ -101,16 +111,60 @@ def _ask_ours(
         verbatim = texts.get(cited.doc_id, "")[cited.start : cited.end] == cited.text
         valid += verbatim and f"[{c.marker}]" in answer.answer
         precise += holds_fact(question, cited.doc_id, cited.start, cited.end, cited.text)
-    return QuestionResult(
+    result = QuestionResult(
         id=question.id, answerable=question.answerable, refused=answer.refused,
-        fact_ok=(not answer.refused and fact_found(question, answer.answer))
-        if question.answerable else None,
+        fact_ok=_fact_ok(question, answer.refused, answer.answer),
         rank=rank, citations=len(answer.citations), citations_valid=valid,
         citations_precise=precise, first_token_ms=answer.timings.get("first_token_ms"),
         total_ms=answer.timings.get("total_ms"), answer=answer.answer,
         notes={"span_located": question.span is not None, "generator": answer.generator,
-               "fallback": answer.fallback},
+               "fallback": answer.fallback,
+               "cited": [[c.span.doc_id, c.page] for c in answer.citations]},
     )
+    if question.answerable:
+        # A refusal cites nothing: no right document, none of the key points.
+        _score_sources(result, question, [(c.span.doc_id, _pages_of(c)) for c in answer.citations])
+    result.furniture = quotes_furniture(answer.answer) if not answer.refused else False
+    return result
+
+
+def _fact_ok(question: EvalQuestion, refused: bool, answer: str) -> bool | None:
+    """Whether the facts are in the answer; None where facts don't score the question."""
+    if not question.answerable or question.scoring == "key_points":
+        return None
+    return not refused and fact_found(question, answer)
+
+
+def _pages_of(citation) -> frozenset[int]:
+    """The pages the cited sentences lie on (the whole span's when none is highlighted)."""
+    span = citation.span
+    if not span.pages:
+        return frozenset()
+    ranges = [(h["start"], h["end"]) for h in citation.highlights] or [(span.start, span.end)]
+    pages = set()
+    for start, end in ranges:
+        first, last = span.page_of(start), span.page_of(max(start, end - 1))
+        pages.update(range(first, last + 1))
+    return frozenset(pages)
+
+
+def _score_sources(result: QuestionResult, question: EvalQuestion, cited) -> None:
+    result.doc_ok, result.page_ok, share = source_scores(question, cited)
+    result.documents_cited = share if len(question.doc_ids) > 1 else None
+    result.key_points = key_point_coverage(question, result.answer)
+
+
+def _located(question: EvalQuestion, texts: dict[str, str]) -> EvalQuestion:
+    """The question with its gold span found in the ingested text from its printed
+    evidence, when it has some and the words stand there in order."""
+    if question.span is not None or not question.evidence or len(question.doc_ids) != 1:
+        return question
+    doc_id = question.doc_ids[0]
+    found = locate_evidence(texts.get(doc_id, ""), question.evidence)
+    if found is None:
+        return question
+    start, end = found
+    return replace(question, span=GoldSpan(doc_id, start, end, texts[doc_id][start:end]))
 
 
 def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model) -> QuestionResult:
@@ -123,6 +177,8 @@ def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model
         id=question.id, answerable=question.answerable, refused=False, fact_ok=None, rank=rank,
         notes={"span_located": question.span is not None},
     )
+    result.doc_ok = source_scores(question, [(c.metadata["doc_id"], frozenset()) for c in
+                                             chunks[:TUTORIAL_K]])[0] if question.answerable else None
     if chat_model is None:
         result.answered = False
         return result
@@ -133,7 +189,10 @@ def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model
         text += piece
     result.answer = text
     result.refused = bool(DONT_KNOW.search(text))
-    result.fact_ok = (not result.refused and fact_found(question, text)) if question.answerable else None
+    result.fact_ok = _fact_ok(question, result.refused, text)
+    if question.answerable and not result.refused:
+        result.key_points = key_point_coverage(question, text)
+    result.furniture = quotes_furniture(text) if not result.refused else False
     result.first_token_ms = first
     result.total_ms = (time.perf_counter() - started) * 1000
     return result

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from evals.datasets import EvalQuestion, GoldSpan
-from evals.metrics import QuestionResult, fact_found, holds_fact, span_rank, summarise
+from evals.metrics import (
+    QuestionResult,
+    fact_found,
+    holds_fact,
+    key_point_coverage,
+    quotes_furniture,
+    source_scores,
+    span_rank,
+    summarise,
+)
 
 SPAN = GoldSpan("doc", 100, 150, "x" * 50)
 
@@ -64,3 +73,47 @@ def test_a_run_that_only_retrieved_has_no_answer_metrics():
     m = summarise(retrieval_only)
     assert m["recall@5"] == 1.0
     assert m["fact_accuracy"] is m["refusal_recall"] is m["refusal_precision"] is None
+
+
+def test_facts_match_however_the_document_typeset_quotes_dashes_and_spaces():
+    q = EvalQuestion("t", "?", True, all_of=("patient's GP", "2024-25"))
+    assert fact_found(q, "The patient’s  GP, for 2024–25 [1].")
+    assert not fact_found(q, "The patient’s consultant, for 2024–25 [1].")
+
+
+def test_key_points_count_any_listed_phrasing():
+    q = EvalQuestion("m", "?", True, scoring="key_points",
+                     key_points=(("exceptional",), ("clinically effective", "effective"), ("value",)))
+    assert key_point_coverage(q, "Exceptional circumstances [1]; it must be effective [2].") == 2 / 3
+    assert key_point_coverage(EvalQuestion("f", "?", True), "anything") is None
+
+
+def test_sources_score_the_document_and_the_page_of_the_cited_sentence():
+    q = EvalQuestion("p", "?", True, all_of=("x",), doc_ids=("sop",), pages=(11,))
+    assert source_scores(q, [("sop", frozenset({11}))]) == (True, True, 1.0)
+    assert source_scores(q, [("sop", frozenset({10})), ("policy", frozenset({11}))]) == \
+        (True, False, 1.0)
+    assert source_scores(q, [("policy", frozenset())]) == (False, None, 0.0)
+    cross = EvalQuestion("c", "?", True, scoring="key_points", doc_ids=("a", "b"), pages=(3,))
+    assert source_scores(cross, [("a", frozenset({3}))]) == (True, None, 0.5)
+
+
+def test_furniture_in_an_answer_is_a_url_a_print_time_or_a_page_number_line():
+    assert quotes_furniture("See https://www.gov.uk/guidance [1].")
+    assert quotes_furniture("Printed 18/02/2026, 12:48 [1].")
+    assert quotes_furniture("The form is on page 3.\n12 [1]")
+    assert not quotes_furniture("Within 12 working days [1].\nIn 2023/24, 40.3% [2].")
+
+
+def test_the_summary_reports_policy_metrics_only_when_measured():
+    results = [
+        QuestionResult("a", True, False, True, doc_ok=True, page_ok=True),
+        QuestionResult("b", True, False, False, doc_ok=False, page_ok=None),
+        QuestionResult("m", True, False, None, doc_ok=True, key_points=0.5, documents_cited=0.5),
+        QuestionResult("u", False, True, None, furniture=False),
+    ]
+    summary = summarise(results)
+    assert summary["right_document"] == round(2 / 3, 4) and summary["right_page"] == 1.0
+    assert summary["key_point_coverage"] == 0.5 and summary["documents_cited"] == 0.5
+    assert summary["fact_accuracy"] == 0.5 and summary["furniture_quoted"] == 0
+    assert summarise([QuestionResult("g", True, False, True)])["right_page"] is None
