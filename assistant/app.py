@@ -11,8 +11,9 @@ The same answering is an API endpoint, ``/ask``, for ``gradio_client``::
     Client("http://127.0.0.1:7860/").predict("Who leads NHS London?", "extractive", 6, api_name="/ask")
 
 ``/chat`` is the chat itself (the conversation kept per client session) and ``/upload`` the
-Library's upload. With users configured, every route needs sign-in and only editors change
-the library; one session may ask ``questions_per_minute`` questions a minute.
+Library's upload; ``GET /page-image/{doc_id}/{page}.png?highlight=start-end,…`` is a cited
+PDF page as a picture. With users configured, every route needs sign-in and only editors
+change the library; one session may ask ``questions_per_minute`` questions a minute.
 
 Example:
     >>> serve_chat(Parts(settings), say=print, warn=print)  # doctest: +SKIP
@@ -28,6 +29,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
+from fastapi import Query
+from fastapi.responses import FileResponse, PlainTextResponse
 
 from assistant.answering.answer import DoneEvent, QuestionError, SourcesEvent, TokenEvent
 from assistant.answering.chain import AnswerChain
@@ -35,6 +38,7 @@ from assistant.catalog import DocumentRecord
 from assistant.chat_view import (
     CHAT_CSS,
     CITATION_SCRIPT,
+    PAGE_IMAGE_ROUTE,
     passages_label,
     render_answer,
     render_error,
@@ -42,6 +46,7 @@ from assistant.chat_view import (
     render_result,
     render_sources,
 )
+from assistant.page_images import MAX_HIGHLIGHTS, PageImageError, PageRenderer
 from assistant.rate_limit import SessionRateLimit
 from assistant.settings import Settings
 from assistant.users import UserStore, exposure_warning
@@ -302,7 +307,7 @@ def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], N
         say(f"Sign-in required: {len(users.names())} users in {users.path}.")
     if warning := exposure_warning(settings.host, users):
         warn(f"Warning: {warning}")
-    launch(page, settings, users)
+    launch(page, settings, users, parts.page_renderer)
     say(f"Chat ready at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
     try:
         page.block_thread()
@@ -317,9 +322,10 @@ def _warm_up(chain: AnswerChain, warn: Callable[[str], None]) -> None:
         warn(f"The language model did not start: {error}")
 
 
-def launch(app: gr.Blocks, settings: Settings, users: UserStore) -> None:
+def launch(app: gr.Blocks, settings: Settings, users: UserStore, pages: PageRenderer) -> None:
     """Serves the page on ``settings.host:settings.port`` with the chat's styles and script,
-    in the background; behind a sign-in page when the users file has users."""
+    and the cited pages as pictures, in the background; behind a sign-in page when the users
+    file has users."""
     app.queue(default_concurrency_limit=settings.chat_concurrency)
     app.launch(
         auth=users.verify if users.enabled else None,
@@ -328,6 +334,32 @@ def launch(app: gr.Blocks, settings: Settings, users: UserStore) -> None:
         js=CITATION_SCRIPT, theme=_theme(), ssr_mode=False, show_error=True,
         footer_links=["api"], prevent_thread_lock=True, quiet=True,
     )
+    serve_page_images(app, pages)
+
+
+def serve_page_images(app: gr.Blocks, pages: PageRenderer) -> None:
+    """``GET /page-image/{doc_id}/{page}.png?highlight=start-end,…`` on the running server:
+    the PNG, or 404 with the reason as text. It takes the sign-in check of Gradio's own
+    ``/config`` route, so with users it refuses exactly whom Gradio refuses."""
+    server = app.server_app
+    config = next(route for route in server.routes if getattr(route, "path", None) == "/config")
+
+    def page_image(
+        doc_id: str, page: int,
+        highlight: str = Query("", max_length=MAX_HIGHLIGHTS * 24,
+                               pattern=r"^(\d{1,9}-\d{1,9}(,\d{1,9}-\d{1,9})*)?$"),
+    ):
+        spans = [tuple(map(int, pair.split("-"))) for pair in highlight.split(",") if pair]
+        try:
+            path = pages.render(doc_id, page, spans)
+        except PageImageError as error:
+            return PlainTextResponse(str(error), status_code=404)
+        return FileResponse(path, media_type="image/png",
+                            headers={"Cache-Control": "private, no-cache"})
+
+    server.add_api_route(f"/{PAGE_IMAGE_ROUTE}/{{doc_id}}/{{page}}.png", page_image,
+                         methods=["GET"], dependencies=config.dependencies,
+                         include_in_schema=False)
 
 
 def _theme() -> gr.themes.Base:

@@ -4,7 +4,9 @@ Everything that comes from a user, a document or a model is escaped here, so a q
 or a document holding ``<script>`` shows as text. A marker ``[n]`` becomes a link whose
 ``pa-k-…`` class names a passage in the sources block above it (the chat's HTML
 sanitiser keeps classes but drops ``data-`` attributes); the page's script
-(:data:`CITATION_SCRIPT`) opens that passage beside the chat when it is clicked.
+(:data:`CITATION_SCRIPT`) opens that passage beside the chat when it is clicked. A passage
+from a PDF carries a link to its cited page as a picture (:func:`page_image_url`), which
+the script shows above the passage text when the panel opens, and only then.
 
 Example:
     >>> render_answer("Jane Cummings is interim director [1].", "k1", {1})
@@ -16,11 +18,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from assistant.answering.answer import REFUSAL, Answer, Citation, Evidence
 
 _SINGLE_MARKER = re.compile(r"\[(\d+)\]")
 QUESTION_PREVIEW_CHARS = 400
+# Where the chat serves a cited page as a picture (the route is added in app.py).
+PAGE_IMAGE_ROUTE = "page-image"
 
 
 def _marker_link(number: int, key: str) -> str:
@@ -73,15 +78,21 @@ def _highlighted(evidence: Evidence, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _location(evidence: Evidence) -> str:
-    """Where the passage is: its page (of the best sentence) and section when the document
-    has them, else its character offsets."""
+def _location(evidence: Evidence, page: int | None) -> str:
+    """Where the passage is: the page of its cited (or best) sentence and its section when
+    the document has them, else its character offsets."""
     span = evidence.span
-    at = evidence.hits[0].start if evidence.hits else span.start
-    page = span.page_of(at)
     where = f"p. {page}" if page else f"characters {span.start:,}–{span.end:,}"
     section = f" · {span.section}" if span.section else ""
     return f"{span.doc_id}, {where}{section}"
+
+
+def page_image_url(doc_id: str, page: int, spans: Iterable[tuple[int, int]]) -> str:
+    """The picture of ``page`` with the sentences at ``spans`` (document offsets)
+    highlighted. Relative, so it holds behind a proxy that serves the chat under a path;
+    the server reads the sentences from the catalog, never from the URL."""
+    highlight = ",".join(f"{start}-{end}" for start, end in sorted(set(spans)))
+    return f"{PAGE_IMAGE_ROUTE}/{quote(doc_id, safe='')}/{page}.png?highlight={highlight}"
 
 
 def render_sources(
@@ -99,13 +110,25 @@ def render_sources(
             spans = [(h.start, h.end) for h in e.hits]
         state = "cited" if citation is not None else ("unused" if citations is not None else "")
         where = e.span
+        # The page of the first cited sentence (Citation.page), or of the best one before
+        # the answer is checked.
+        page = where.page_of(spans[0][0]) if spans else where.page_start
         author = f' · <span class="pa-author">{html.escape(where.author)}</span>' if where.author else ""
+        on_page = f' · <span class="pa-page-n">p. {page}</span>' if page else ""
+        picture = ""
+        if page:
+            url = page_image_url(where.doc_id, page,
+                                 [(start, end) for start, end in spans
+                                  if where.page_of(start) == page])
+            alt = f"Page {page} of {where.title}, cited sentence highlighted"
+            picture = (f' · <a class="pa-page-link" href="{html.escape(url)}" '
+                       f'title="{html.escape(alt)}">page as printed</a>')
         items.append(
             f'<div class="pa-passage pa-k-{key}-{e.marker} {state}">'
             f'<div class="pa-head"><span class="pa-n">[{e.marker}]</span> '
-            f'<span class="pa-title">{html.escape(where.title)}</span>{author}</div>'
+            f'<span class="pa-title">{html.escape(where.title)}</span>{author}{on_page}</div>'
             f'<blockquote class="pa-text">{_highlighted(e, spans)}</blockquote>'
-            f'<div class="pa-where">{html.escape(_location(e))}</div>'
+            f'<div class="pa-where">{html.escape(_location(e, page))}{picture}</div>'
             "</div>"
         )
     label = passages_label(len(evidence))
@@ -175,6 +198,11 @@ CHAT_CSS = """
 #pa-citation[hidden] { display: none; }
 #pa-citation .pa-close { float: right; border: none; background: none; font-size: 1.4em;
   cursor: pointer; color: inherit; }
+/* A fixed height, so the panel is placed once, before the picture arrives. */
+.pa-page { margin: 0.5em 0; height: 40vh; overflow: auto;
+  border: 1px solid var(--border-color-primary); background: #fff; }
+.pa-page img { display: block; width: 100%; height: auto; }
+.pa-page-missing { font-size: 0.85em; opacity: 0.8; }
 """
 
 # Opens the passage a clicked [n] names, in a panel beneath the marker; Esc or a click
@@ -189,6 +217,59 @@ CITATION_SCRIPT = """
   panel.setAttribute("aria-label", "Cited passage");
   panel.hidden = true;
   document.body.appendChild(panel);
+  const place = (cite) => {
+    // Beside the marker, so the sentence that cites it stays in view: below it when the
+    // panel fits there, else on the side with more room.
+    const at = cite.getBoundingClientRect();
+    const below = window.innerHeight - at.bottom - 16;
+    const above = at.top - 16;
+    panel.style.maxHeight = "";
+    const under = panel.offsetHeight <= below || below >= above;
+    const room = under ? below : above;
+    const height = Math.min(panel.offsetHeight, room);
+    const top = under ? at.bottom + 8 : Math.max(8, at.top - height - 8);
+    const left = Math.min(Math.max(8, at.left - 40), window.innerWidth - panel.offsetWidth - 16);
+    panel.style.top = `${top}px`;
+    panel.style.left = `${left}px`;
+    panel.style.right = "auto";
+    panel.style.maxHeight = `${room}px`;
+  };
+  // A PDF passage links its cited page as a picture: drawn above the passage text, and
+  // fetched only now that a reader opened it.
+  const showPage = () => {
+    const link = panel.querySelector(".pa-page-link");
+    if (!link) return;
+    const figure = document.createElement("figure");
+    figure.className = "pa-page";
+    const image = document.createElement("img");
+    image.alt = link.title;
+    image.onload = () => {
+      // Scroll the page to the highlight: the rows holding its colour (the <mark> colour).
+      const canvas = document.createElement("canvas");
+      canvas.width = image.naturalWidth;
+      canvas.height = image.naturalHeight;
+      const context = canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(image, 0, 0);
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < pixels.length; i += 12) {
+        if (pixels[i] === 253 && pixels[i + 1] === 230 && pixels[i + 2] === 138) {
+          const row = Math.floor(i / 4 / canvas.width) * image.height / canvas.height;
+          figure.scrollTop = row - figure.clientHeight / 3;
+          break;
+        }
+      }
+    };
+    image.onerror = () => {
+      // The server says why (a moved or changed file, say); the passage text still shows.
+      fetch(link.href).then((response) => response.text()).then((why) => {
+        figure.className = "pa-page-missing";
+        figure.textContent = `The page can't be shown: ${why}`;
+      });
+    };
+    image.src = link.href;
+    figure.appendChild(image);
+    panel.querySelector(".pa-text").before(figure);
+  };
   const open = (cite) => {
     const key = [...cite.classList].find((name) => name.startsWith("pa-k-"));
     const passage = key && document.querySelector(`.pa-passage.${key}`);
@@ -196,14 +277,8 @@ CITATION_SCRIPT = """
     panel.innerHTML = '<button class="pa-close" aria-label="Close">×</button>' + passage.innerHTML;
     panel.dataset.key = key;
     panel.hidden = false;
-    // Just below the marker, so the sentence that cites it stays in view.
-    const at = cite.getBoundingClientRect();
-    const room = window.innerHeight - at.bottom - 16;
-    const top = room > 240 ? at.bottom + 8 : Math.max(8, at.top - panel.offsetHeight - 8);
-    const left = Math.min(Math.max(8, at.left - 40), window.innerWidth - panel.offsetWidth - 16);
-    panel.style.top = `${top}px`;
-    panel.style.left = `${left}px`;
-    panel.style.right = "auto";
+    showPage();
+    place(cite);
   };
   document.addEventListener("click", (event) => {
     const cite = event.target.closest(".pa-cite");

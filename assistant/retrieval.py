@@ -11,12 +11,14 @@ Example:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import bm25s
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 from bm25s.tokenization import Tokenizer
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -27,6 +29,7 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
 from assistant.spans import SourceSpan
+from assistant.text import NUMBER_RUN
 from assistant.store import read_all
 
 
@@ -69,6 +72,59 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+_LOWER_WORD = re.compile(r"\b[a-z][a-z’'-]+\b")
+def number_form(text: str) -> str:
+    """A run of numbers written one way: "2023–24" is "2023/24", "31 day" is "31/day"."""
+    return re.sub(r"[\s–-]", "/", text.lower())
+
+
+@dataclass(frozen=True)
+class LibraryTerms:
+    """What words the whole library holds: stemmed words (as BM25 indexes them), words it
+    writes in lower case (so "Table" is a common word and "Manchester" a name), and runs
+    of numbers such as "2023/24".
+
+    Example:
+        >>> texts = ["Uptake in 2023/24 by table"]
+        >>> tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+        >>> _ = tokenizer.tokenize(texts, show_progress=False)  # as the BM25 index does
+        >>> terms = LibraryTerms.of(tokenizer, texts)
+        >>> terms.holds("2023-24"), terms.holds("2024/25"), terms.common("Table")
+        (True, False, True)
+    """
+
+    stems: frozenset[str]
+    lower: frozenset[str]
+    numbers: frozenset[str]
+
+    @classmethod
+    def of(cls, tokenizer: Tokenizer, texts: Sequence[str]) -> LibraryTerms:
+        lower: set[str] = set()
+        numbers: set[str] = set()
+        for text in texts:
+            lower.update(_LOWER_WORD.findall(text))
+            numbers.update(number_form(run) for run in NUMBER_RUN.findall(text))
+        stems = frozenset(tokenizer.get_vocab_dict()) - {""}
+        return cls(stems, frozenset(lower), frozenset(numbers))
+
+    def holds(self, text: str) -> bool:
+        """Whether the library holds every word (and every run of numbers) of ``text``."""
+        runs = [number_form(run) for run in NUMBER_RUN.findall(text)]
+        if any(run not in self.numbers for run in runs):
+            return False
+        stemmer = Stemmer.Stemmer("english")
+        words = [w for w in re.findall(r"\w\w+", text.lower())
+                 if w not in STOPWORDS_EN]
+        return all(stemmer.stemWord(w) in self.stems for w in words)
+
+    def common(self, word: str) -> bool:
+        """Whether the library also writes ``word`` in lower case (a common word, not a name)."""
+        return word.lower() in self.lower
+
+
+EMPTY_LIBRARY = LibraryTerms(frozenset(), frozenset(), frozenset())
+
+
 class KeywordIndex:
     """BM25 (bm25s, English stemming and stop words) over every chunk in the store.
 
@@ -91,6 +147,7 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._bm25: bm25s.BM25 | None = None
         self._tokenizer: Tokenizer | None = None
+        self._terms = EMPTY_LIBRARY
 
     def _build(self, version: str) -> None:
         with self._build_lock:
@@ -104,8 +161,10 @@ class KeywordIndex:
                 bm25 = bm25s.BM25()
                 bm25.index(tokenizer.tokenize([text for _, text in stored], return_as="ids",
                                               show_progress=False), show_progress=False)
+            terms = LibraryTerms.of(tokenizer, [text for _, text in stored])
             with self._state_lock:
                 self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
+                self._terms = terms
 
     def _refresh(self) -> None:
         version = self._catalog.version()
@@ -125,6 +184,12 @@ class KeywordIndex:
         """Blocks until a rebuild running beside the old index has finished."""
         if self._background is not None:
             self._background.join()
+
+    def terms(self) -> LibraryTerms:
+        """The words of the library as it is now."""
+        self._refresh()
+        with self._state_lock:
+            return self._terms
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids with a positive BM25 score, best first."""
@@ -189,6 +254,10 @@ class HybridRetriever(BaseRetriever):
             for chunk_id, score in fused
             if chunk_id in by_id
         ]
+
+    def library_terms(self) -> LibraryTerms:
+        """The words the whole library holds (see :class:`LibraryTerms`)."""
+        return self._keyword_index.terms()
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

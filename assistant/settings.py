@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         return self.data_dir / "uploads"
 
     @property
+    def pages_dir(self) -> Path:
+        """Where pictures of cited PDF pages are cached."""
+        return self.data_dir / "pages"
+
+    @property
     def lock_path(self) -> Path:
         return self.data_dir / "ingest.lock"
 

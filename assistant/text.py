@@ -92,12 +92,13 @@ _NUMBER = re.compile(
 _TIME = re.compile(
     r"\b((19|20)\d\d|january|february|march|april|may|june|july|august|september|october|"
     r"november|december|spring|summer|autumn|winter|last year|next year|this year|ago|"
-    r"months?|weeks?|years?)\b",
+    r"months?|weeks?|years?|days?|hours?|minutes?)\b",
     re.IGNORECASE,
 )
 _FREQUENCY = re.compile(
     r"\b(daily|weekly|fortnightly|monthly|quarterly|annually|yearly|every|once|twice|"
-    r"times a|a (day|week|month|year))\b",
+    r"times (a|an|each|per|every)|(a|each|per) (day|week|month|year)|per (hundred|thousand|"
+    r"million|\d[\d,]*))\b",
     re.IGNORECASE,
 )
 _MONEY = re.compile(r"[£$€%]|\b(million|billion|pounds?|pence|per ?cent)\b", re.IGNORECASE)
@@ -111,9 +112,13 @@ _NOT_A_PERSON = {
     "audit", "national", "devolution", "government", "nhs", "service", "services", "unit",
 }
 _ASKS = [
+    # An amount asked for, not a money word in a name: "individual funding request" and
+    # "save them money" ask for no sum.
     ("money", re.compile(
-        r"\bhow much (money|funding|cash)|\b(salary|salaries|pay|cost|costs|budget|spend|spent|"
-        r"save|saved|saving|savings|funding|price)\b", re.IGNORECASE)),
+        r"\bhow much\b(?!.*\bhow many\b)[^?]*\b(money|funding|cash|cost|costs|pay|paid|spend|"
+        r"spent|save|saved|charge|worth)\b|\bwhat (is|was|were|are|will be) (the|its|their|"
+        r"his|her) (cost|price|salary|fee|charge|budget|tariff|value)\b|\b(salary|salaries)\b|"
+        r"\bwhat was the budget\b", re.IGNORECASE)),
     ("duration", re.compile(r"\bhow long\b|\bwaiting times?\b|\bwaits?\b", re.IGNORECASE)),
     ("number", re.compile(
         r"\bhow (many|much|big|large)\b|\bwhat (number|share|percentage)", re.IGNORECASE)),
@@ -184,14 +189,21 @@ _GENERIC = {
 }
 
 
+# Numbers written as one term: "2023/24", "2023–24", "31-day", "12-month".
+NUMBER_RUN = re.compile(r"\d+(?:[/–-]\d+)+|\d+[–-][a-z]+", re.IGNORECASE)
+_TERM = re.compile(rf"{NUMBER_RUN.pattern}|{_WORD.pattern}", re.IGNORECASE)
+
+
 def key_terms(text: str) -> list[str]:
     """Proper names, acronyms and numbers in a question or claim, in order.
 
     >>> key_terms("Did Jane Cummings leave NHS England in 2019?")
     ['Jane', 'Cummings', 'NHS', 'England', '2019']
+    >>> key_terms("What was uptake in 2023/24 against the 31-day target?")
+    ['2023/24', '31-day']
     """
     found = []
-    for position, word in enumerate(words(text)):
+    for position, word in enumerate(_TERM.findall(text)):
         bare = re.sub(r"['’]s$", "", word)
         if bare.lower() in _GENERIC or len(bare) < 2:
             continue
@@ -204,13 +216,19 @@ def key_terms(text: str) -> list[str]:
 
 
 def mentions(text: str, term: str) -> bool:
-    """Whether ``text`` contains ``term`` as a word start, ignoring case and a plural "s".
+    """Whether ``text`` contains ``term`` as a word start, ignoring case and a plural "s";
+    a run of numbers matches however it is joined ("2023/24", "2023–24").
 
     >>> mentions("Five STPs were formed", "STP"), mentions("Five STPs", "Leeds")
     (True, False)
+    >>> mentions("uptake in 2023–24", "2023/24"), mentions("a 31 day wait", "31-day")
+    (True, True)
     """
-    stem = (term.lower().rstrip("s") if len(term) > 3 else term.lower()).replace("’", "'")
     normalised = text.lower().replace("’", "'")
+    if NUMBER_RUN.fullmatch(term):
+        pattern = r"[\s/–-]".join(re.escape(part) for part in re.split(r"[/–-]", term.lower()))
+        return re.search(rf"(?<![\w/–-]){pattern}(?![\w/–-]*\d)", normalised) is not None
+    stem = (term.lower().rstrip("s") if len(term) > 3 else term.lower()).replace("’", "'")
     return re.search(rf"(?<!\w){re.escape(stem)}", normalised) is not None
 
 

@@ -33,6 +33,7 @@ from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
+from assistant.page_images import PageRenderer
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.store import LocalEmbeddings, load_embeddings, open_vector_store
@@ -134,6 +135,10 @@ class Parts:
         return Library(self.indexer, self.checker, self.settings.uploads_dir)
 
     @cached_property
+    def page_renderer(self) -> PageRenderer:
+        return PageRenderer(self.catalog, self.settings.pages_dir)
+
+    @cached_property
     def retriever(self) -> HybridRetriever:
         s = self.settings
         return HybridRetriever(
@@ -150,7 +155,8 @@ class Parts:
             glossary=self.glossary,
             selector=EvidenceSelector(self.embeddings, s.evidence_hits, s.evidence_window,
                                       s.evidence_max_chars, s.lexical_weight),
-            refusal=RefusalPolicy(self.glossary, s.refusal_min_score),
+            refusal=RefusalPolicy(self.glossary, s.refusal_min_score,
+                                  library=self.retriever.library_terms),
             generators={
                 "llm": LLMGenerator(lambda: self.chat_model),
                 "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin),

@@ -5,9 +5,13 @@ Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
 1. A question that tries to give the assistant instructions ("ignore your rules…") is
    refused as such: instructions are text to read, never to follow.
 2. Every specific thing the question names — a proper name, an acronym, a number or
-   year — must occur in the retrieved passages (or their titles and authors), allowing
-   the glossary's other form. "What did the mayor of Birmingham say?" is refused because
-   no passage says "Birmingham", however close the rest of the question is.
+   year — must occur in the library, allowing the glossary's other form and a plural or
+   possessive ending: "What did the mayor of Birmingham say?" is refused because no
+   document says "Birmingham". A *name* (a capitalised word the library never writes in
+   lower case: a place, a person) must also occur in the retrieved passages: "Manchester"
+   named once in an unrelated chapter doesn't make "Manchester's IFR policy" covered.
+   Acronyms, numbers and common words found elsewhere in the library don't refuse:
+   retrieval may have missed their passage, and a wrong refusal hides an answer.
 3. A question asking for a kind of answer — a person, a number, an amount of money, a
    time, a duration — needs one of the best sentences to hold one: "What is Jane
    Cummings' salary?" is refused when no sentence near her name gives an amount.
@@ -23,11 +27,12 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.evidence import ScoredUnit
 from assistant.glossary import Glossary
-from assistant.retrieval import Passage
+from assistant.retrieval import EMPTY_LIBRARY, LibraryTerms, Passage
 from assistant.text import REQUIRED_KINDS, answer_kind, key_terms, mentions
 
 _INSTRUCTION = re.compile(
@@ -37,8 +42,15 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 
-def _mentions(haystack: str, term: str, glossary: Glossary) -> bool:
-    return any(mentions(haystack, variant) for variant in glossary.variants(term))
+_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august",
+             "september", "october", "november", "december", "monday", "tuesday", "wednesday",
+             "thursday", "friday", "saturday", "sunday"}
+
+
+def _is_name(term: str, library: LibraryTerms) -> bool:
+    """A capitalised word that isn't an acronym, a number, a date word or a common word."""
+    return (term[:1].isupper() and not term.isupper() and not any(c.isdigit() for c in term)
+            and term.lower() not in _CALENDAR and not library.common(term))
 
 
 _KIND_NAMES = {
@@ -58,8 +70,12 @@ class RefusalCheck:
 class RefusalPolicy:
     """Refuses questions the retrieved passages cannot answer."""
 
-    def __init__(self, glossary: Glossary, min_score: float, typed_hits: int = 4) -> None:
+    def __init__(
+        self, glossary: Glossary, min_score: float, typed_hits: int = 4,
+        library: Callable[[], LibraryTerms] = lambda: EMPTY_LIBRARY,
+    ) -> None:
         self.glossary = glossary
+        self.library = library  # the words the whole library holds, as it is now
         self.min_score = min_score
         self.typed_hits = typed_hits
 
@@ -75,7 +91,7 @@ class RefusalPolicy:
         if not passages:
             return RefusalCheck(True, "the library holds no documents yet", best)
         haystack = " ".join(f"{p.span.title} {p.span.author} {p.span.text}" for p in passages)
-        missing = [t for t in key_terms(question) if not _mentions(haystack, t, self.glossary)]
+        missing = self._missing(question, haystack)
         if missing:
             named = ", ".join(f"“{t}”" for t in dict.fromkeys(missing))
             return RefusalCheck(True, f"the documents never mention {named}", best)
@@ -85,3 +101,15 @@ class RefusalPolicy:
         if best < self.min_score:
             return RefusalCheck(True, "no passage in the documents is about this question", best)
         return RefusalCheck(False, None, best)
+
+    def _missing(self, question: str, passages_text: str) -> list[str]:
+        """The question's key terms the documents don't mention (see rule 2)."""
+        library = self.library()
+        missing = []
+        for term in key_terms(question):
+            variants = self.glossary.variants(term)
+            if any(mentions(passages_text, v) for v in variants):
+                continue
+            if not any(library.holds(v) for v in variants) or _is_name(term, library):
+                missing.append(term)
+        return missing

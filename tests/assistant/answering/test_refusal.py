@@ -57,3 +57,36 @@ def test_a_low_score_is_refused_and_says_why():
 def test_an_empty_library_is_refused_with_a_reason():
     check = POLICY.check("Anything?", [], [])
     assert check.refused and "no documents" in check.reason
+
+
+def _library(*texts: str):
+    import Stemmer
+    from bm25s.tokenization import Tokenizer
+
+    from assistant.retrieval import LibraryTerms
+
+    tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+    tokenizer.tokenize(list(texts), show_progress=False)
+    return LibraryTerms.of(tokenizer, list(texts))
+
+
+@pytest.mark.parametrize(
+    "question,refused",
+    [
+        # Held elsewhere in the library: a number, an acronym, a common word — retrieval
+        # may have missed their passage, so they don't refuse.
+        ("How many STPs did London have in 2019/20?", False),
+        ("What does the DHSC say about STPs?", False),
+        ("What does Table 4 say about the interim London director?", False),
+        # A name the library holds elsewhere, but no retrieved passage: not covered.
+        ("Who is the interim director in Manchester?", True),
+        # Held nowhere in the library.
+        ("Who was London director in 2024/25?", True),
+        ("Who is the interim director in Leeds?", True),
+    ],
+)
+def test_names_must_be_in_the_passages_other_terms_only_in_the_library(question, refused):
+    library = _library(TEXT, "Greater Manchester devolved in 2019/20.", "DHSC data in the table.",
+                       "See Table 4.")
+    policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
+    assert policy.check(question, [PASSAGE], _units(question)).refused is refused
