@@ -232,6 +232,25 @@ def mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(stem)}", normalised) is not None
 
 
+_URL = re.compile(r"(\s*\b(at|from|see|via|on)\b)?\s*[(<]?\b(https?://|www\.)\S*[^\s.,;:)>][)>]?",
+                  re.IGNORECASE)
+
+
+def without_urls(text: str) -> str:
+    """The text with its web addresses taken out: an answer names its source by citation,
+    and a URL quoted from a page's margin or a footnote is furniture to a reader.
+
+    >>> without_urls("Ethical framework (2013), https://www.england.nhs.uk/cp-01.pdf")
+    'Ethical framework (2013)'
+    >>> without_urls("It is available at www.gov.uk/dhsc.")
+    'It is available.'
+    """
+    stripped = _URL.sub("", text)
+    if stripped == text:
+        return text
+    return re.sub(r"[\s,;:]+([.!?]?)$", r"\1", stripped).strip()
+
+
 def coverage(claim: str, evidence: str) -> float:
     """Share of the claim's content terms that the evidence contains (1.0 if it has none)."""
     claimed = terms(claim)

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ pymupdf.no_recommend_layout()
 
 # Changes whenever the same PDF would be read into different text: part of the ingestion
 # fingerprint, so a new reader re-ingests PDFs instead of keeping old chunks.
-READER_VERSION = "pdf-pymupdf-2"
+READER_VERSION = "pdf-pymupdf-3"
 
 _MARGIN = 0.09  # share of the page height at the top and at the bottom holding furniture
 _PAGE_NUMBER = re.compile(
@@ -49,6 +50,7 @@ _BROWSER_PRINT = re.compile(
     r"^\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}|^(https?://|www\.)\S+(\s+\d+/\d+)?$", re.IGNORECASE)
 _DOT_LEADER = re.compile(r"(\.\s?){4,}\s*\d{1,4}\s*$|…{2,}\s*\d{1,4}\s*$")
 _DIGITS = re.compile(r"\d+")
+_FOOTNOTE_MARK = re.compile(r"^\s*[\d,–-]+\s*$")
 _LABEL = re.compile(r"^[\divxlc]{1,4}([.)]\d{0,3}){0,3}[.)]?$|^[•▪●◦–-]$|^\(?[a-z]\)$", re.IGNORECASE)
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
 _COMPOUND_PREFIXES = {"non", "self", "co", "cross", "long", "short", "well", "high", "low",
@@ -83,10 +85,13 @@ class _Block:
 
 
 def _line_of(raw: dict) -> _Line | None:
-    spans = [s for s in raw["spans"] if s["text"].strip()]
+    # A raised number is a footnote mark ("scenario.52 It was"): it would glue sentences
+    # together and put stray numbers in quotes, and the footnote itself stays on its page.
+    kept = [s for s in raw["spans"] if not (s["flags"] & 1 and _FOOTNOTE_MARK.match(s["text"]))]
+    spans = [s for s in kept if s["text"].strip()]
     if not spans:
         return None
-    text = "".join(s["text"] for s in raw["spans"]).replace("\t", " ").replace("\u00ad", "-")
+    text = "".join(s["text"] for s in kept).replace("\t", " ").replace("\u00ad", "-")
     x0, y0, x1, y1 = raw["bbox"]
     # The line's font: that of most of its characters.
     sizes = Counter()
@@ -142,14 +147,30 @@ def _page_blocks(page: pymupdf.Page) -> tuple[list[_Block], bool]:
 
 
 def _furniture_keys(pages: list[tuple[list[_Block], float]]) -> set[str]:
-    """Margin lines (digits masked) that recur on many pages: running headers and footers."""
+    """Margin lines (digits masked) that recur on many pages: running headers and footers.
+
+    A short block of its own at the very top or bottom of a page counts from its third page
+    (a long report's running header changes with each chapter: "Chapter 3: The assessment
+    of risk"); any other margin line only when it recurs on 40 % of the pages."""
     seen: Counter = Counter()
+    edge_seen: Counter = Counter()
     for blocks, height in pages:
-        keys = {_DIGITS.sub("#", line.text.lower()) for block in blocks for line in block.lines
-                if block.kind == "text" and _in_margin(line, height)}
+        text_blocks = [b for b in blocks if b.kind == "text"]
+        edges = {id(b) for b in text_blocks[:2] + text_blocks[-2:] if len(b.lines) <= 2}
+        keys, edge_keys = set(), set()
+        for block in text_blocks:
+            for line in block.lines:
+                if _in_margin(line, height):
+                    key = _DIGITS.sub("#", line.text.lower())
+                    keys.add(key)
+                    if id(block) in edges:
+                        edge_keys.add(key)
         seen.update(keys)
+        edge_seen.update(edge_keys)
     needed = max(3, int(0.4 * len(pages)))
-    return {key for key, count in seen.items() if count >= needed}
+    edge_needed = 3 if len(pages) >= 8 else max(2, math.ceil(0.4 * len(pages)))
+    return ({key for key, count in seen.items() if count >= needed}
+            | {key for key, count in edge_seen.items() if count >= edge_needed})
 
 
 def _in_margin(line: _Line, height: float) -> bool:

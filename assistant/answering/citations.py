@@ -22,7 +22,16 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from assistant.answering.answer import Citation, Evidence
-from assistant.text import Span, coverage, key_terms, mentions, sentences, terms
+from assistant.text import (
+    Span,
+    coverage,
+    key_terms,
+    mentions,
+    sentences,
+    terms,
+    without_urls,
+    words,
+)
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Markers written after a full stop open the next piece of text but cite the one before.
@@ -114,7 +123,10 @@ def verify(
     lines = []
     for line in answer.strip().split("\n"):
         rebuilt = []
-        for claim, markers in _claims(line):
+        for quoted, markers in _claims(line):
+            claim = without_urls(quoted)
+            if not words(claim):
+                continue
             check.sentences += 1
             kept: list[int] = []
             for marker in dict.fromkeys(markers):

@@ -105,3 +105,17 @@ def test_every_real_pdf_reads_with_pages_and_no_dot_leaders(name):
     assert len(structured.page_starts) == found["pages"] > 0
     assert structured.page_starts == sorted(structured.page_starts)
     assert not re.search(r"\.{6,}\s*\d+\s*$", structured.text, re.MULTILINE)
+
+
+def test_a_chapters_running_header_goes_but_its_title_page_stays():
+    structured, _ = _read("covid-inquiry-module1-report-2024.pdf")
+    assert "Chapter 3: The assessment of risk" not in _page_text(structured, 79)
+    assert "Chapter 4: An effective strategy" not in _page_text(structured, 101)
+    assert _page_text(structured, 151).startswith("Chapter 6: A new approach")
+
+
+def test_footnote_marks_leave_the_sentence_and_the_footnote_stays_on_its_page():
+    structured, _ = _read("covid-inquiry-module1-report-2024.pdf")
+    page = _page_text(structured, 79)
+    assert "committee of the Department of Health). The 2019 National Security" in page
+    assert "Katharine Hammond 16 June 2023" in page

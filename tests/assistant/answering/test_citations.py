@@ -93,3 +93,11 @@ def test_a_citation_names_the_sentence_its_claim_rests_on():
     _, (citation,), _ = verify("Jane Cummings is the director [1].", [two], 0.5)
     (highlight,) = citation.highlights
     assert highlight == {"start": 118, "end": 144, "text": "Jane Cummings is director."}
+
+
+def test_a_web_address_is_taken_out_of_a_claim_and_its_marker_kept():
+    text, cited, _ = verify(
+        "Jane Cummings is the interim London director, https://www.england.nhs.uk/london [1].\n"
+        "www.england.nhs.uk [1]", EVIDENCE, 0.5)
+    assert text == "Jane Cummings is the interim London director [1]."
+    assert [c.marker for c in cited] == [1]
