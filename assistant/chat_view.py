@@ -244,7 +244,8 @@ CITATION_SCRIPT = """
     const image = document.createElement("img");
     image.alt = link.title;
     image.onload = () => {
-      // Scroll the page to the highlight: the rows holding its colour (the <mark> colour).
+      // Scroll the page to the highlight: the first row holding its yellow, which is
+      // multiplied into the print (so over a tinted box it is a darker yellow).
       const canvas = document.createElement("canvas");
       canvas.width = image.naturalWidth;
       canvas.height = image.naturalHeight;
@@ -252,7 +253,8 @@ CITATION_SCRIPT = """
       context.drawImage(image, 0, 0);
       const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
       for (let i = 0; i < pixels.length; i += 12) {
-        if (pixels[i] === 253 && pixels[i + 1] === 230 && pixels[i + 2] === 138) {
+        const [red, green, blue] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+        if (red > 120 && green > 0.8 * red && blue < 0.7 * red) {
           const row = Math.floor(i / 4 / canvas.width) * image.height / canvas.height;
           figure.scrollTop = row - figure.clientHeight / 3;
           break;

@@ -92,3 +92,26 @@ def test_the_renderer_loads_without_the_model_stack():
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     assert loaded == "[]"
+
+
+def test_a_pdf_passage_names_its_page_and_links_its_picture_with_the_cited_sentence():
+    text = "First page ends here. Second page: the cited sentence. Another one."
+    start = text.index("the cited")
+    cited_end = text.index(" Another")
+    pages = ((0, 4), (text.index("Second"), 5))
+    span = SourceSpan("sop", 'Title "quoted" <i>', "", "sop.pdf", 0, len(text), text, pages=pages)
+    hit = Span("First page ends here.", 0, 21)
+    backing = {"start": start, "end": cited_end, "text": text[start:cited_end]}
+    html = render_sources([Evidence(1, span, 1.0, [hit])], "k", [Citation(1, span, (backing,))])
+    assert '<span class="pa-page-n">p. 5</span>' in html  # the cited sentence's page
+    assert (f'<a class="pa-page-link" href="page-image/sop/5.png?highlight={start}-{cited_end}" '
+            'title="Page 5 of Title &quot;quoted&quot; &lt;i&gt;, cited sentence highlighted">'
+            in html)
+    # Before the answer is checked: the best sentence's page, and only its offsets.
+    before = render_sources([Evidence(1, span, 1.0, [hit])], "k")
+    assert "p. 4</span>" in before and "page-image/sop/4.png?highlight=0-21" in before
+
+
+def test_an_unpaged_passage_has_no_page_picture():
+    html = render_sources([evidence()], "k")
+    assert "pa-page-link" not in html and "pa-page-n" not in html
