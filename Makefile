@@ -36,13 +36,17 @@ test: setup $(CHROMIUM)  ## The whole test suite, slow and browser tests include
 	$(BIN)/pytest
 	# Quality gate: fails when the gold set's extractive answers fall below evals/thresholds.toml.
 	$(BIN)/assistant eval --dataset gold --generator extractive --check --reports data/ci-reports
+	# ... and the published policy documents' (evals/data/policy), quotes only.
+	$(BIN)/assistant eval --dataset policy --generator extractive --check --reports data/ci-reports
 
 test-fast: setup  ## Skip the slow-marked tests while developing.
 	$(BIN)/pytest -m "not slow"
 
-eval: setup  ## Refresh the committed reports: gold (extractive, llm) and all of COVID-QA (~40 min).
+eval: setup  ## Refresh the committed reports: gold and policy (extractive, llm) and all of COVID-QA (~3 h).
 	$(BIN)/assistant eval --dataset gold --generator extractive
 	$(BIN)/assistant eval --dataset gold --generator llm
+	$(BIN)/assistant eval --dataset policy --generator extractive
+	$(BIN)/assistant eval --dataset policy --generator llm
 	$(BIN)/assistant eval --dataset covid-qa --generator extractive --full
 
 screenshot: setup $(CHROMIUM)  ## Redraw docs/chat.png from the real page.

@@ -232,7 +232,7 @@ def mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(stem)}", normalised) is not None
 
 
-_URL = re.compile(r"(\s*\b(at|from|see|via|on)\b)?\s*[(<]?\b(https?://|www\.)\S*[^\s.,;:)>][)>]?",
+_URL = re.compile(r"(\s*\b(at|from|see|via|on)\b)?\s*[(<]?\b(https?://\s?|www\.)\S*[^\s.,;:)>][)>]?",
                   re.IGNORECASE)
 
 
