@@ -13,90 +13,57 @@ Example:
 
 from __future__ import annotations
 
-import html as html_entities
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.common.html_blocks import block_names
+from markdown_it.rules_inline import emphasis
+from markdown_it.rules_inline.state_inline import StateInline
+from markdown_it.token import Token
 
 from ingest.structure import Section, StructuredText, clean_cell, table_lines
 
 # --------------------------------------------------------------------------- Markdown
 
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-# A removed comment leaves this mark, so the line that held it counts as markup and is rewritten.
-_REMOVED_COMMENT = "\ue000"
-_QUOTE = re.compile(r"(?:[ ]{0,3}>[ ]?)+")
-_FENCE = re.compile(r"[ ]{0,3}(?:(`{3,})[^`]*|(~{3,}).*)$")
-_ATX = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*))?$")
-_SETEXT = re.compile(r"[ ]{0,3}(=+|-+)[ \t]*$")
-_RULE = re.compile(r"[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_TABLE_RULE = re.compile(r"[ ]{0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
-# "[id]: url 'title'" defines a link target; "[^1]: ..." is a footnote, which is text.
-_REFERENCE = re.compile(
-    r"[ ]{0,3}\[(?!\^)[^\]]+\]:[ \t]*(?:<[^<>]*>|\S+)"
-    r"(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?[ \t]*$"
-)
-_ITEM = re.compile(r"(\s*)([-+*]|\d{1,9}[.)])[ \t]+(\S.*)$")
-_PLAIN_MARKERS = re.compile(r"-|\d{1,9}\.")
 
-# Text that must reach the reader as written, so is set aside before emphasis is looked for:
-# backslash escapes, code spans, entities, autolinks; inline HTML tags and comments go.
-_LITERAL = re.compile(
-    r"\\(?P<escape>[!-/:-@\[-`{-~])"
-    r"|(?P<ticks>`+)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)"
-    r"|(?P<entity>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
-    r"|<(?P<autolink>(?:https?|ftp|mailto):[^\s<>]*)>"
-    r"|(?P<tag></?(?i:a|abbr|b|br|cite|code|del|div|em|font|i|img|ins|kbd|mark|p|q|s|small"
-    r"|span|strong|sub|sup|u)(?=[\s/>])[^<>]*>)"
-    r"|" + _REMOVED_COMMENT,
-    re.DOTALL,
-)
-# Set-aside text waits in the paragraph as "\ue001<its number>\ue002" (private-use marks).
-_KEPT = re.compile(r"\ue001(\d+)\ue002")
-_DESTINATION = (
-    r"(?:\(\s*(?:<[^<>]*>|(?:[^()\s]|\([^()\s]*\))*)"
-    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)|\[[^\[\]]*\])"
-)
-_IMAGE = re.compile(r"!\[[^\[\]]*\]" + _DESTINATION)
-_LINK = re.compile(r"\[([^\[\]]*)\]" + _DESTINATION)
+def _emphasis_outside_words(state: StateInline, silent: bool) -> bool:
+    """CommonMark's emphasis rule, except that "*", like "_", cannot open or close in a word.
+
+    So 2*3*4 stays arithmetic rather than becoming 2, an italic 3, and 4.
+    """
+    start = state.pos
+    if not emphasis.tokenize(state, silent):
+        return False
+    strict = state.scanDelims(start, False)
+    for delimiter in state.delimiters[-strict.length :]:
+        delimiter.open, delimiter.close = strict.can_open, strict.can_close
+    return True
+
+
+# "code": text indented by four spaces is prose in exported documents; fences still mark code.
+# "text_join": escapes and entities stay tokens of their own ("text_special"), text as
+# written that the clean-up of stray "**" below never touches.
+_MARKDOWN = MarkdownIt("commonmark").enable("table").disable(["code", "text_join"])
+_MARKDOWN.inline.ruler.at("emphasis", _emphasis_outside_words)
+
+_NEWLINE = re.compile(r"\r\n?|\n")  # markdown-it's own line ends, so its line numbers hold
+_QUOTE_MARKS = re.compile(r"^(?:[ ]{0,3}>[ ]?)+")
 _STARS = re.compile(r"\*{2,}")
 # PDF-to-Markdown exports italicise spaces ("model * * by", "position *. * NHS"); such a
 # pair around blanks and at most one punctuation mark marks nothing.
 _EMPTY_EM = re.compile(r"\*(\s+|\s*[^\w\s*]\s+)\*")
+# Elements whose tags show nothing: CommonMark's block elements, the raw ones and the usual
+# inline ones. Angle brackets around anything else ("Dear <name>") are text, as templates
+# and careless exports write them.
+_HTML_ELEMENTS = {*block_names, "pre", "script", "style", "textarea"} | {
+    "a", "abbr", "b", "br", "cite", "code", "del", "em", "font", "i", "img", "ins", "kbd",
+    "mark", "q", "s", "small", "span", "strong", "sub", "sup", "u",
+}  # fmt: skip
+_TAG_NAME = re.compile(r"[ ]{0,3}</?([A-Za-z][A-Za-z0-9-]*)")
 _BOLD_ONLY = re.compile(r"(?:\s*(?:\*\*[^*]+?\*\*|__[^_]+?__))+\s*")
-_SPACES = re.compile(r"\s+")
 _LONGEST_BOLD_HEADING = 120
-# A table cell spans at most this many columns (HTML's own limit); more is a damaged file.
-_MAX_SPAN = 1000
-
-
-def _inline(text: str) -> str:
-    """``text`` without inline markup; text that has none comes back unchanged."""
-    kept: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        if match["escape"] is not None:
-            literal = match["escape"]
-        elif match["code"] is not None:
-            literal = match["code"].strip()
-        elif match["entity"] is not None:
-            literal = html_entities.unescape(match["entity"])
-        elif match["autolink"] is not None:
-            literal = match["autolink"]
-        elif match["tag"] is not None:
-            literal = " " if match["tag"][1:3].lower() == "br" else ""
-        else:
-            literal = ""
-        kept.append(literal)
-        return f"\ue001{len(kept) - 1}\ue002"
-
-    text = _LITERAL.sub(keep, text)
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _STARS.sub(_unless_exponent, text)
-    text = _unwrap(_unwrap(text, "_"), "*")
-    text = _EMPTY_EM.sub(r"\1", text)
-    return _KEPT.sub(lambda match: kept[int(match[1])], text)
 
 
 def _unless_exponent(match: re.Match) -> str:
@@ -107,193 +74,191 @@ def _unless_exponent(match: re.Match) -> str:
     return ""
 
 
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
+def _without_stray_stars(text: str) -> str:
+    """``text`` without the "**" and "* *" that PDF exports leave unpaired ("**Costs **")."""
+    return _EMPTY_EM.sub(r"\1", _STARS.sub(_unless_exponent, text))
 
 
-def _unwrap(text: str, mark: str) -> str:
-    """``text`` without the runs of ``mark`` (1 to 3 long) that pair up as emphasis.
+def _shown(tokens: list[Token], soft_break: str) -> str:
+    """What a reader sees of markdown-it's inline ``tokens``; a hard line break is "\\n".
 
-    A run opens after a non-word character and before a non-blank, and closes the open run
-    of its length after a non-blank and before a non-word character (CommonMark's rule for
-    "_"), so snake_case, 2*3*4 and "2 * 3" stay as written. Paired in one pass: a regex
-    would scan to the end of the paragraph again for every run that never closes.
+    Emphasis and link tokens hold no text of their own (their text follows as text tokens);
+    images show nothing.
     """
-    open_runs: dict[int, tuple[int, int]] = {}  # run length → the run waiting for its closer
-    removed: list[tuple[int, int]] = []
-    for run in re.finditer(re.escape(mark) + "{1,3}(?!" + re.escape(mark) + ")", text):
-        start, end = run.span()
-        if start and text[start - 1] == mark:  # part of a longer run: a rule or a blank to fill
-            continue
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        opener = open_runs.get(end - start)
-        if opener and not before.isspace() and not _is_word(after):
-            removed += [opener, (start, end)]
-            del open_runs[end - start]
-        elif not _is_word(before) and not after.isspace():
-            open_runs.setdefault(end - start, (start, end))
-    kept, last = [], 0
-    for start, end in sorted(removed):
-        kept.append(text[last:start])
-        last = end
-    kept.append(text[last:])
-    return "".join(kept)
+    parts: list[str] = []
+    for token in tokens:
+        if token.type == "text":
+            parts.append(_without_stray_stars(token.content))
+        elif token.type in ("text_special", "code_inline"):  # escapes, entities, code spans
+            parts.append(token.content)
+        elif token.type == "softbreak":
+            parts.append(soft_break)
+        elif token.type == "hardbreak":
+            parts.append("\n")
+        elif token.type == "html_inline":
+            parts.append(_inline_html(token.content))
+    return "".join(parts)
 
 
-def _one_line(text: str) -> str:
-    return _SPACES.sub(" ", _inline(text)).strip()
+def _html_element(markup: str) -> str | None:
+    """The element ``markup`` opens or closes (lower case); None for a comment or declaration."""
+    tag = _TAG_NAME.match(markup)
+    return tag[1].lower() if tag else None
+
+
+def _inline_html(markup: str) -> str:
+    """What inline HTML shows: a line break for ``<br>``, nothing for other tags or comments."""
+    element = _html_element(markup)
+    if element is not None and element not in _HTML_ELEMENTS:
+        return markup
+    return "\n" if element == "br" else ""
+
+
+def _html_block(markup: str) -> str:
+    """The visible text of an HTML block; "<insert name>" alone on its line is text."""
+    element = _html_element(markup)
+    if element is not None and element not in _HTML_ELEMENTS:
+        return markup.strip()
+    return html_to_text(markup)[0].text
+
+
+def _stripped_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n")]
+
+
+def _unmarked(inline: Token) -> bool:
+    """Whether a paragraph shows its source as written (bar spacing at the ends of lines)."""
+    return _stripped_lines(_shown(inline.children, "\n")) == _stripped_lines(inline.content)
 
 
 @dataclass
 class _Block:
-    """Source lines ``first``..``last`` (inclusive) read as one kind of block."""
+    """What a reader sees of source lines ``first`` up to (not including) ``end``."""
 
-    kind: str  # para, item, heading, table, code, drop
+    text: str
     first: int
-    last: int
-    content: list[str]
-    level: int = 0
-    indent: str = ""
-    marker: str = ""
+    end: int
+    runs_on: bool = False  # a paragraph or list item, which may follow another on the next line
+    level: int = 0  # a heading's level
+    bold_heading: bool = False
 
 
-def _blocks(lines: list[str]) -> list[_Block]:
-    """The block structure of Markdown ``lines`` (block quote markers already removed)."""
-    blocks: list[_Block] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        previous = blocks[-1] if blocks else None
-        # An open paragraph or list item is one that the previous line belongs to.
-        open_block = (
-            previous
-            if previous and previous.last == i - 1 and previous.kind in ("para", "item")
-            else None
-        )
-        fence = _FENCE.match(line)
-        heading = _ATX.match(line)
-        item = _ITEM.match(line)
-        if not line.strip():
-            i += 1
-        elif fence:
-            mark = fence[1] or fence[2]
-            closing = re.compile(rf"[ ]{{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
-            end = i + 1
-            while end < len(lines) and not closing.match(lines[end]):
-                end += 1
-            blocks.append(_Block("code", i, min(end, len(lines) - 1), lines[i + 1 : end]))
-            i = end + 1
-        elif heading:
-            content = (heading[2] or "").strip()
-            unclosed = content.rstrip("#")  # "## Costs ##" may close with hashes; "C#" does not
-            if not unclosed or unclosed[-1] in " \t":
-                content = unclosed.rstrip()
-            blocks.append(_Block("heading", i, i, [content], level=len(heading[1])))
-            i += 1
-        elif open_block and open_block.kind == "para" and _SETEXT.match(line):
-            open_block.kind, open_block.last = "heading", i
-            open_block.level = 1 if line.strip().startswith("=") else 2
-            i += 1
-        elif _RULE.match(line):
-            blocks.append(_Block("drop", i, i, []))
-            i += 1
-        elif (
-            "|" in line
-            and i + 1 < len(lines)
-            and "|" in lines[i + 1]
-            and _TABLE_RULE.match(lines[i + 1])
-        ):
-            end = i + 2
-            while end < len(lines) and "|" in lines[end] and lines[end].strip():
-                end += 1
-            blocks.append(_Block("table", i, end - 1, [lines[i], *lines[i + 2 : end]]))
-            i = end
-        elif open_block is None and _REFERENCE.match(line):
-            blocks.append(_Block("drop", i, i, []))
-            i += 1
-        elif item:
-            blocks.append(_Block("item", i, i, [item[3]], indent=item[1], marker=item[2]))
-            i += 1
-        elif open_block:
-            open_block.content.append(line)
-            open_block.last = i
-            i += 1
-        else:
-            blocks.append(_Block("para", i, i, [line]))
-            i += 1
-    return blocks
-
-
-def _cells(row: str) -> list[str]:
-    row = row.strip()
-    row = row.removeprefix("|")
-    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
-    return [_one_line(cell) for cell in _CELL_SPLIT.split(row)]
-
-
-def _as_written(block: _Block, lines: list[str], quoted: set[int]) -> str | None:
-    """The lines of ``block`` exactly as written, if none of them holds any markup."""
-    if quoted.intersection(range(block.first, block.last + 1)):
-        return None
-    source = "\n".join(lines[block.first : block.last + 1])
-    return source if _inline(source) == source else None
-
-
-def _render(block: _Block, lines: list[str], quoted: set[int]) -> str:
-    """What a reader sees of ``block`` ("" for a block that shows nothing)."""
-    joined = " ".join(line.strip() for line in block.content)
-    if block.kind == "para":
-        return _as_written(block, lines, quoted) or _one_line(joined)
-    if block.kind == "heading":
-        return _one_line(joined)
-    if block.kind == "item":
-        if _PLAIN_MARKERS.fullmatch(block.marker):
-            written = _as_written(block, lines, quoted)
-            if written:
-                return written
-        marker = block.marker.replace(")", ".") if block.marker[0].isdigit() else "-"
-        return f"{block.indent}{marker} {_one_line(joined)}"
-    if block.kind == "table":
-        return "\n".join(table_lines([_cells(row) for row in block.content]))
-    if block.kind == "code":
-        return "\n".join(block.content).strip("\n")
-    return ""
-
-
-def _blank_run(lines: list[str], start: int, end: int, before: bool, after: bool) -> str | None:
-    """Lines ``start``..``end`` as written if all are blank (None if a dropped block is there).
-
-    ``before``/``after``: whether a block ends just before / starts just after the run, and so
-    a newline of its own is part of the run's text.
-    """
-    between = lines[start:end]
-    if any(line.strip() for line in between):
-        return None
-    return "\n".join([""] * before + between + [""] * after)
-
-
-def _is_bold_heading(block: _Block, text: str) -> bool:
+def _is_bold_heading(inline: Token, text: str) -> bool:
     """A short paragraph wholly in bold: the only sign of a heading in many PDF exports."""
     return (
-        block.kind == "para"
-        and _BOLD_ONLY.fullmatch(" ".join(block.content)) is not None
+        _BOLD_ONLY.fullmatch(inline.content) is not None
         and len(text) <= _LONGEST_BOLD_HEADING
         and (text[0].isupper() or text[0].isdigit())
         and not text.endswith((".", "!", "?"))
     )
 
 
+def _paragraph(
+    inline: Token, lines: list[str], quoted: bool, item: Token | None, depth: int
+) -> _Block:
+    """A paragraph, or the first paragraph of list ``item`` (inside ``depth`` other lists).
+
+    Without markup it keeps its source lines, so plain text comes back unchanged; so does an
+    item already marked "- " or "1. ". Otherwise it is rewritten: one line (more only at hard
+    line breaks) with its spacing collapsed, an item's marker made "- " or "1. " and indented
+    two spaces a level. A quoted paragraph is always rewritten: its lines start with "> ".
+    """
+    first, end = inline.map
+    text = "\n".join(clean_cell(line) for line in _shown(inline.children, " ").split("\n"))
+    if text and item is not None:
+        text = f"{'  ' * depth}{item.info + '.' if item.info else '-'} {text}"
+    if not quoted and (item is None or item.markup in ("-", ".")) and _unmarked(inline):
+        text = "\n".join(lines[first:end])
+    bold = item is None and bool(text) and _is_bold_heading(inline, text)
+    return _Block(text, first, end, runs_on=True, bold_heading=bold)
+
+
+def _table(stream: Iterator[Token], table_open: Token) -> _Block:
+    """A table's rows as :func:`table_lines`, read from ``stream`` up to its end."""
+    rows: list[list[str]] = []
+    for token in stream:
+        if token.type == "table_close":
+            break
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline":
+            rows[-1].append(_shown(token.children, " "))
+    return _Block("\n".join(table_lines(rows)), *table_open.map)
+
+
+def _blocks(tokens: list[Token], lines: list[str]) -> Iterator[_Block]:
+    """The blocks of markdown-it's ``tokens`` in reading order; one that shows nothing has "".
+
+    A flat walk of the token stream: markdown-it nests emphasis hundreds deep, and a walk of
+    its syntax tree would recurse past Python's limit.
+    """
+    quotes = 0  # block quotes open around the current token
+    items: list[Token] = []  # list items open around it
+    fresh_item: Token | None = None  # an item whose first paragraph is still to come
+    stream = iter(tokens)
+    for token in stream:
+        kind = token.type
+        if kind in ("blockquote_open", "blockquote_close"):
+            quotes += token.nesting
+        elif kind == "list_item_open":
+            items.append(token)
+            fresh_item = token
+        elif kind == "list_item_close":
+            items.pop()
+        elif kind == "paragraph_open":
+            yield _paragraph(next(stream), lines, quotes > 0, fresh_item, len(items) - 1)
+        elif kind == "heading_open":
+            text = clean_cell(_shown(next(stream).children, " "))
+            yield _Block(text, *token.map, level=int(token.tag[1:]))
+        elif kind == "table_open":
+            yield _table(stream, token)
+        elif kind == "fence":
+            yield _Block(token.content.strip("\n"), *token.map)
+        elif kind == "html_block":
+            yield _Block(_html_block(token.content), *token.map)
+        else:
+            continue  # the end of a block, a list's start or end, a rule: nothing to read
+        if kind != "list_item_open":
+            fresh_item = None
+
+
+def _blank_run(lines: list[str], before: bool, after: bool) -> str | None:
+    """``lines`` as written if all are blank (a quote's ">" counts as blank), else None.
+
+    ``before``/``after``: whether a block ends just before / starts just after the run, and so
+    a newline of its own is part of the run's text.
+    """
+    between = [_QUOTE_MARKS.sub("", line) for line in lines]
+    if any(line.strip() for line in between):
+        return None
+    return "\n".join([""] * before + between + [""] * after)
+
+
+def _gap(lines: list[str], previous: _Block | None, block: _Block) -> str:
+    """What separates ``block`` from the one shown before it.
+
+    The blank lines written between them; a paragraph break where something unseen (a rule,
+    a comment) stood there; a newline between lines of running text that follow each other,
+    where a heading, table or code block is still a paragraph of its own.
+    """
+    if previous is None:
+        return _blank_run(lines[: block.first], before=False, after=True) or ""
+    if block.first == previous.end:
+        return "\n" if previous.runs_on and block.runs_on else "\n\n"
+    return _blank_run(lines[previous.end : block.first], before=True, after=True) or "\n\n"
+
+
 def markdown_to_text(markdown: str) -> StructuredText:
     """The body of a Markdown file (front matter removed) as a reader sees it.
 
-    Headings (``#`` and underlined) become their own paragraph and a :class:`Section`;
-    emphasis, code backticks, backslash escapes, comments and link targets go; images and
-    rules vanish; list items keep a plain ``- `` or ``1. ``; pipe tables become
-    :func:`table_lines` rows. A paragraph with markup is rewritten on one line; a paragraph
-    without any keeps its exact lines and the blank lines around it, so plain text comes back
-    unchanged. A document with no Markdown heading takes its sections from short paragraphs
-    set wholly in bold, as PDF-to-Markdown exports write headings.
+    Parsed by markdown-it (CommonMark and GFM tables). Headings become their own paragraph
+    and a :class:`Section`; emphasis, code backticks, backslash escapes, link targets, HTML
+    tags and comments go; images and rules vanish; list items keep a plain ``- `` or ``1. ``;
+    tables become :func:`table_lines` rows; fenced code is kept as written. A paragraph with
+    markup is rewritten on one line; one without keeps its exact lines and the blank lines
+    around it, so plain text comes back unchanged. A document with no Markdown heading takes
+    its sections from short paragraphs set wholly in bold, as PDF-to-Markdown exports write
+    headings.
 
     Example:
         >>> read = markdown_to_text("Intro\\n\\n## Costs\\n| Item | £ |\\n|---|---|\\n| Beds | 5 |")
@@ -302,43 +267,26 @@ def markdown_to_text(markdown: str) -> StructuredText:
         >>> read.sections
         [Section(start=7, heading='Costs', level=2)]
     """
-    lines = _COMMENT.sub(_REMOVED_COMMENT, markdown).split("\n")
-    quoted: set[int] = set()
-    for number, line in enumerate(lines):
-        marker = _QUOTE.match(line)
-        if marker:
-            lines[number] = line[marker.end() :]
-            quoted.add(number)
-
+    lines = _NEWLINE.split(markdown)
     parts: list[str] = []
     length = 0
     headings: list[Section] = []
     bold_headings: list[Section] = []
     previous: _Block | None = None
-    for block in _blocks(lines):
-        text = _render(block, lines, quoted)
-        if not text:
+    for block in _blocks(_MARKDOWN.parse(markdown), lines):
+        if not block.text:
             continue
-        if previous is None:
-            gap = _blank_run(lines, 0, block.first, before=False, after=True) or ""
-        elif block.first == previous.last + 1:
-            # Lines of running text may follow each other; a heading, table or code block
-            # is a paragraph of its own.
-            gap = "\n" if {previous.kind, block.kind} <= {"para", "item"} else "\n\n"
-        else:
-            gap = _blank_run(lines, previous.last + 1, block.first, True, True) or "\n\n"
-        parts.append(gap)
-        length += len(gap)
-        if block.kind == "heading":
-            headings.append(Section(length, text, block.level))
-        elif _is_bold_heading(block, text):
-            bold_headings.append(Section(length, text, 1))
-        parts.append(text)
-        length += len(text)
+        gap = _gap(lines, previous, block)
+        parts += [gap, block.text]
+        if block.level:
+            headings.append(Section(length + len(gap), block.text, block.level))
+        elif block.bold_heading:
+            bold_headings.append(Section(length + len(gap), block.text, 1))
+        length += len(gap) + len(block.text)
         previous = block
     if previous is not None:
-        trailing = _blank_run(lines, previous.last + 1, len(lines), True, False)
-        # After dropped blocks, the text still ends as the file did: with a newline or not.
+        trailing = _blank_run(lines[previous.end :], before=True, after=False)
+        # After unseen blocks, the text still ends as the file did: with a newline or not.
         parts.append(trailing if trailing is not None else "\n" * (lines[-1] == ""))
     return StructuredText("".join(parts), sections=headings or bold_headings)
 
@@ -361,6 +309,9 @@ def _joined(blocks: list[tuple[str, int]]) -> StructuredText:
 
 # --------------------------------------------------------------------------- HTML
 
+_SPACES = re.compile(r"\s+")
+# A table cell spans at most this many columns (HTML's own limit); more is a damaged file.
+_MAX_SPAN = 1000
 # A <title> outside <head> (html.parser keeps it where it is written) is not shown either.
 _HIDDEN_TAGS = ["script", "style", "noscript", "template", "head", "title"]
 _HEADING_TAGS = {f"h{n}" for n in range(1, 7)}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 _SPACE = re.compile(r"\s+")
 
@@ -48,8 +49,8 @@ class StructuredText:
 
     def section_at(self, offset: int) -> str:
         """The heading of the section holding ``offset`` ("" before the first heading)."""
-        starts = [s.start for s in self.sections]
-        index = bisect_right(starts, offset) - 1
+        # Bisected in place (sections are in order): no list of starts is built per call.
+        index = bisect_right(self.sections, offset, key=attrgetter("start")) - 1
         return self.sections[index].heading if index >= 0 else ""
 
 

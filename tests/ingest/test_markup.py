@@ -76,7 +76,7 @@ def test_links_images_code_escapes_entities_and_comments_are_read_as_text():
     read = markdown_to_text(
         'See [the guidance](https://example.org/a_b_(c) "title") and [the plan][p].'
         "![chart](chart.png) Run `rate **x**` then \\(ICBs\\) \\* \\_ \\# \\. \\[1\\]. "
-        "A&amp;E <br> <https://nhs.uk/a_b_c><!-- a note -->.\n\n[p]: https://example.org/plan 'Plan'\n\n"
+        "A&amp;E <https://nhs.uk/a_b_c><!-- a note -->.\n\n[p]: https://example.org/plan 'Plan'\n\n"
         "[Editor's note]: this piece was updated.\n"
     )
     assert read.text == (
@@ -100,6 +100,30 @@ def test_lists_keep_plain_markers_and_quotes_lose_theirs():
         "Steps:\n- first\n- second now\n- third continued\n1. one\n2. two\n\n"
         "Quoted text over two lines.\n\nSecond quoted paragraph.\n"
     )
+
+
+def test_nested_list_items_are_indented_two_spaces_a_level():
+    read = markdown_to_text("- a\n    - **b**\n      1) **c**\n- d\n")
+    assert read.text == "- a\n  - b\n    1. c\n- d\n"
+
+
+def test_hard_line_breaks_stay_line_breaks():
+    read = markdown_to_text(
+        "Plan **A**  \nPlan B\\\nPlan C<br>Plan D\n\nPlain  \nlines stay as written.\n"
+    )
+    assert read.text == "Plan A\nPlan B\nPlan C\nPlan D\n\nPlain  \nlines stay as written.\n"
+
+
+def test_html_shows_its_visible_text_and_unknown_tags_are_text():
+    read = markdown_to_text(
+        "<div>\n<p>Visible <b>text</b></p>\n<script>hidden()</script>\n</div>\n\n"
+        "Dear <name>, see <span>this</span>.\n\n<insert trust name>\n"
+    )
+    assert read.text == "Visible text\n\nDear <name>, see this.\n\n<insert trust name>\n"
+
+
+def test_indented_text_is_prose_not_code():
+    assert markdown_to_text("Para\n\n    **Indented** text.\n").text == "Para\n\nIndented text.\n"
 
 
 def test_pipe_tables_become_rows_that_keep_their_headers():
@@ -160,6 +184,11 @@ def test_unclosed_emphasis_and_long_headings_are_read_in_linear_time():
     for text in ["_a " * 20_000, "*a " * 20_000, "# a" + " " * 50_000 + "b"]:
         markdown_to_text(text)
     assert time.monotonic() - started < 5  # a regex rescanning per opener took 20 s each
+
+
+def test_deeply_nested_emphasis_is_read_without_recursion():
+    # markdown-it nests these 1,500 deep; a walk of its syntax tree would pass Python's limit.
+    assert markdown_to_text("*" * 3000 + "a" + "*" * 3000).text == "a"
 
 
 # --------------------------------------------------------------------------- HTML
@@ -290,27 +319,37 @@ def test_docx_nested_table_rows_follow_their_outer_row():
     )
 
 
-def test_docx_merged_cells_keep_their_columns():
-    document = docx.Document()
+def _merge_header_and_first_column(document) -> None:
     table = document.add_table(rows=3, cols=3)
     table.cell(0, 0).merge(table.cell(0, 1)).text = "Measure"
     table.cell(0, 2).text = "Target"
     table.cell(1, 0).merge(table.cell(2, 0)).text = "Waits"
     _fill(table, [[], ["Waits", "RTT", "65%"], ["Waits", "Cancer", "75%"]])
-    read = docx_to_text(_reloaded(document))
-    assert read.text == (
-        "Measure: Waits | Measure: RTT | Target: 65%\nMeasure: Waits | Measure: Cancer | Target: 75%"
-    )
 
 
-def test_docx_survives_a_vertical_merge_with_nothing_above_it():
-    document = docx.Document()
+def _continue_a_merge_from_no_row(document) -> None:
     table = document.add_table(rows=2, cols=2)
     _fill(table, [["Group", "Share"], ["Nurses", "51%"]])
     # Continuing a vertical merge from a row that is not there: python-docx's row.cells raises.
     table.cell(0, 0)._tc.get_or_add_tcPr().append(OxmlElement("w:vMerge"))
-    read = docx_to_text(_reloaded(document))
-    assert read.text == "Nurses | Share: 51%"  # the header cell reads as empty
+
+
+@pytest.mark.parametrize(
+    ("merge", "expected"),
+    [
+        (
+            _merge_header_and_first_column,
+            "Measure: Waits | Measure: RTT | Target: 65%\n"
+            "Measure: Waits | Measure: Cancer | Target: 75%",
+        ),
+        (_continue_a_merge_from_no_row, "Nurses | Share: 51%"),  # the header cell reads as empty
+    ],
+    ids=["header-and-column", "continued-from-no-row"],
+)
+def test_docx_merged_cells_keep_their_columns(merge, expected):
+    document = docx.Document()
+    merge(document)
+    assert docx_to_text(_reloaded(document)).text == expected
 
 
 def test_docx_one_row_table_and_content_controls_are_read():
