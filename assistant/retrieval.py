@@ -28,6 +28,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
+from assistant.rerank import CrossEncoderReranker
 from assistant.spans import SourceSpan
 from assistant.text import NUMBER_RUN
 from assistant.store import read_all
@@ -43,6 +44,7 @@ class Passage:
     dense_similarity: float | None = None
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    rerank_score: float | None = None  # the cross-encoder's, when reranking is on
 
     @classmethod
     def of_chunk(cls, chunk: Document) -> Passage:
@@ -52,7 +54,8 @@ class Passage:
         """The chunk as a LangChain ``Document``, with the rankers' view in its metadata."""
         metadata = {k: v for k, v in self.span.as_dict().items() if k != "text"}
         metadata.update(score=self.score, dense_similarity=self.dense_similarity,
-                        dense_rank=self.dense_rank, keyword_rank=self.keyword_rank)
+                        dense_rank=self.dense_rank, keyword_rank=self.keyword_rank,
+                        rerank_score=self.rerank_score)
         return Document(page_content=self.span.text, metadata=metadata, id=self.chunk_id)
 
 
@@ -222,6 +225,9 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
+    # The cross-encoder reorders the fused shortlist of ``rerank_candidates``; None: off.
+    reranker: CrossEncoderReranker | None = None
+    rerank_candidates: int = 20
     _keyword_index: KeywordIndex = PrivateAttr()
 
     def model_post_init(self, context: object) -> None:
@@ -236,14 +242,16 @@ class HybridRetriever(BaseRetriever):
         similarity = {str(doc.id): 1.0 - float(distance) for doc, distance in dense}
         dense_ids = [str(doc.id) for doc, _ in dense]
         keyword_ids = [chunk_id for chunk_id, _ in keyword]
+        k = k or self.k
+        shortlist = max(k, self.rerank_candidates) if self.reranker is not None else k
         fused = reciprocal_rank_fusion(
             [dense_ids, keyword_ids], [self.dense_weight, self.keyword_weight], self.rrf_k
-        )[: k or self.k]
+        )[:shortlist]
         missing = [chunk_id for chunk_id, _ in fused if chunk_id not in by_id]
         if missing:
             for doc in self.vector_store.get_by_ids(missing):
                 by_id[str(doc.id)] = Passage.of_chunk(doc)
-        return [
+        passages = [
             replace(
                 by_id[chunk_id],
                 score=score,
@@ -254,6 +262,11 @@ class HybridRetriever(BaseRetriever):
             for chunk_id, score in fused
             if chunk_id in by_id
         ]
+        if self.reranker is None:
+            return passages
+        scores = self.reranker.score(query, [p.span.text for p in passages])
+        reranked = sorted(zip(scores, passages, strict=True), key=lambda pair: -pair[0])
+        return [replace(p, rerank_score=score) for score, p in reranked[:k]]
 
     def library_terms(self) -> LibraryTerms:
         """The words the whole library holds (see :class:`LibraryTerms`)."""

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(default=1.0, ge=0)
     keyword_weight: float = Field(default=1.0, ge=0)
+    rerank: bool = Field(
+        default=True, description="Reorder the fused shortlist with the cross-encoder.")
+    rerank_candidates: int = Field(
+        default=20, ge=1, le=MAX_TOP_K, description="Fused passages the cross-encoder reads.")
 
     # Answering: evidence, refusal, citation checks (tuned on evals/gold.jsonl).
     generator: GeneratorName = Field(
@@ -90,9 +94,14 @@ class Settings(BaseSettings):
     evidence_window: int = Field(default=1, ge=0, description="Neighbour sentences kept.")
     evidence_max_chars: int = Field(default=1500, ge=200, description="Evidence budget.")
     lexical_weight: float = Field(default=0.3, ge=0, description="Term overlap's share.")
+    rerank_weight: float = Field(
+        default=0.3, ge=0, description="The cross-encoder's share of a sentence's score.")
     refusal_min_score: float = Field(
         default=0.35, description="Below this best-sentence score the question is refused."
     )
+    refusal_min_rerank_score: float = Field(
+        default=-5.0, description="Below this best cross-encoder score (a logit) the question "
+        "is refused; calibrated on the gold and policy sets.")
     min_support: float = Field(
         default=0.5, ge=0, le=1, description="Share of a claim's words its source must hold."
     )

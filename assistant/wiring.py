@@ -31,6 +31,7 @@ from assistant.answering.evidence import EvidenceSelector
 from assistant.answering.extractive import ExtractiveGenerator
 from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
+from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
 from assistant.page_images import PageRenderer
@@ -145,7 +146,12 @@ class Parts:
             vector_store=self.vector_store, catalog=self.catalog, glossary=self.glossary,
             k=s.top_k, dense_k=s.dense_k, keyword_k=s.keyword_k, rrf_k=s.rrf_k,
             dense_weight=s.dense_weight, keyword_weight=s.keyword_weight,
+            reranker=self.reranker, rerank_candidates=s.rerank_candidates,
         )
+
+    @cached_property
+    def reranker(self) -> CrossEncoderReranker | None:
+        return CrossEncoderReranker(bundled_reranker_dir()) if self.settings.rerank else None
 
     @cached_property
     def chain(self) -> AnswerChain:
@@ -154,9 +160,11 @@ class Parts:
             retriever=self.retriever,
             glossary=self.glossary,
             selector=EvidenceSelector(self.embeddings, s.evidence_hits, s.evidence_window,
-                                      s.evidence_max_chars, s.lexical_weight),
+                                      s.evidence_max_chars, s.lexical_weight,
+                                      rerank_weight=s.rerank_weight),
             refusal=RefusalPolicy(self.glossary, s.refusal_min_score,
-                                  library=self.retriever.library_terms),
+                                  library=self.retriever.library_terms,
+                                  min_rerank_score=s.refusal_min_rerank_score),
             generators={
                 "llm": LLMGenerator(lambda: self.chat_model),
                 "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin),

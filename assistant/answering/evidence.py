@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,6 +50,7 @@ class EvidenceSelector:
         max_chars: int = 1500,
         lexical_weight: float = 0.3,
         type_weight: float = 0.15,
+        rerank_weight: float = 0.3,
     ) -> None:
         self.embeddings = embeddings
         self.hits = hits
@@ -56,6 +58,7 @@ class EvidenceSelector:
         self.max_chars = max_chars
         self.lexical_weight = lexical_weight
         self.type_weight = type_weight
+        self.rerank_weight = rerank_weight
 
     def score_units(self, question: str, passages: list[Passage]) -> list[ScoredUnit]:
         """Every distinct sentence of the passages, best first."""
@@ -78,6 +81,10 @@ class EvidenceSelector:
             lexical = coverage(question, span.text)
             typed = wanted(span.text) if wanted else None
             score = float(similarity) + self.lexical_weight * lexical
+            if passage.rerank_score is not None:
+                # The cross-encoder read the whole passage with the question: a sentence in a
+                # passage it judged to answer counts for more (squashed to 0–1).
+                score += self.rerank_weight / (1.0 + math.exp(-passage.rerank_score))
             units.append(
                 ScoredUnit(
                     passage, span, position, float(similarity), lexical, typed,

@@ -16,7 +16,8 @@ Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
    time, a duration — needs one of the best sentences to hold one: "What is Jane
    Cummings' salary?" is refused when no sentence near her name gives an amount.
 4. The best-matching sentence must score at least ``min_score`` (similarity plus lexical
-   overlap): below it nothing retrieved is about the question.
+   overlap), and, when the cross-encoder reranked the passages, the best passage at least
+   ``min_rerank_score``: below either, nothing retrieved is about the question.
 
 Example:
     >>> policy = RefusalPolicy(Glossary.load(), min_score=0.35)
@@ -73,8 +74,10 @@ class RefusalPolicy:
     def __init__(
         self, glossary: Glossary, min_score: float, typed_hits: int = 4,
         library: Callable[[], LibraryTerms] = lambda: EMPTY_LIBRARY,
+        min_rerank_score: float = float("-inf"),
     ) -> None:
         self.glossary = glossary
+        self.min_rerank_score = min_rerank_score
         self.library = library  # the words the whole library holds, as it is now
         self.min_score = min_score
         self.typed_hits = typed_hits
@@ -98,7 +101,8 @@ class RefusalPolicy:
         kind = answer_kind(question)
         if kind in REQUIRED_KINDS and not any(unit.typed for unit in units[: self.typed_hits]):
             return RefusalCheck(True, f"no passage gives the {_KIND_NAMES[kind]} asked for", best)
-        if best < self.min_score:
+        reranked = [p.rerank_score for p in passages if p.rerank_score is not None]
+        if best < self.min_score or (reranked and max(reranked) < self.min_rerank_score):
             return RefusalCheck(True, "no passage in the documents is about this question", best)
         return RefusalCheck(False, None, best)
 

@@ -53,6 +53,19 @@ def test_dense_and_keyword_results_are_fused_with_exact_offsets(retriever):
     for passage in passages:
         source = indexer.catalog.get(passage.span.doc_id).text
         assert source[passage.span.start : passage.span.end] == passage.span.text
+    # The cross-encoder reorders the fused shortlist: its scores come out best first.
+    judged = [p.rerank_score for p in passages]
+    assert None not in judged and judged == sorted(judged, reverse=True)
+
+
+def test_without_reranking_the_fused_order_stands(retriever, settings):
+    from assistant.wiring import Parts
+
+    _, indexer = retriever
+    plain = Parts(settings.model_copy(update={"rerank": False})).retriever
+    passages = plain.search("Which services did NHS London redesign?", k=4)
+    assert "stroke and trauma" in passages[0].span.text
+    assert all(p.rerank_score is None for p in passages)
     scores = [p.score for p in passages]
     assert scores == sorted(scores, reverse=True)
 

@@ -90,3 +90,14 @@ def test_names_must_be_in_the_passages_other_terms_only_in_the_library(question,
                        "See Table 4.")
     policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
     assert policy.check(question, [PASSAGE], _units(question)).refused is refused
+
+
+def test_a_best_passage_the_cross_encoder_scores_below_its_floor_is_refused():
+    from dataclasses import replace
+
+    policy = RefusalPolicy(Glossary.load(), min_score=0.35, min_rerank_score=-5.0)
+    question = "Who is the interim London director?"
+    judged = [replace(PASSAGE, rerank_score=-7.3)]
+    check = policy.check(question, judged, _units(question))
+    assert check.refused and "no passage" in check.reason
+    assert not policy.check(question, [replace(PASSAGE, rerank_score=2.0)], _units(question)).refused
