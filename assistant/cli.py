@@ -173,7 +173,8 @@ def ask(
 def evaluate(
     dataset: Annotated[str, typer.Option(
         help="gold: evals/gold.jsonl on documents/. covid-qa: the external benchmark "
-        "(evals/data/covid-qa/).")] = "gold",
+        "(evals/data/covid-qa/). policy: evals/policy.jsonl on 12 published policy documents "
+        "(evals/data/policy/).")] = "gold",
     generator: Annotated[str, typer.Option(
         "--generator", "-g", help="extractive (no model) or llm.")] = "extractive",
     limit: Annotated[int | None, typer.Option(min=1, help="Ask only the first N questions.")] = None,
