@@ -194,9 +194,10 @@ class ChatApp:
         return library_rows(records), gr.Dropdown(choices=choices, value=None)
 
     def editor_controls(self, request: gr.Request = None) -> tuple[dict, dict, str]:
-        """Readers see the library but not the upload and remove controls."""
+        """Readers see the library but not the upload, edit and remove controls."""
         editor = self.may_edit(request)
-        note = "" if editor else "You can read the library; only editors add or remove documents."
+        note = "" if editor else ("You can read the library; only editors add, change or "
+                                  "remove documents.")
         return gr.update(visible=editor), gr.update(visible=editor), note
 
     def upload(
@@ -228,6 +229,31 @@ class ChatApp:
             else f"No document '{doc_id}' (already removed?)."
         )
         return message, *self.library_view()
+
+    def details(self, doc_id: str | None) -> tuple[str, str, str]:
+        """The chosen document's title, publisher and date, to edit."""
+        record = self.library.document(doc_id) if doc_id else None
+        if record is None:
+            return "", "", ""
+        return record.title, record.publisher or "", record.date or ""
+
+    def edit(
+        self, doc_id: str | None, title: str, publisher: str, date: str,
+        request: gr.Request = None,
+    ) -> tuple[str, list[list], gr.Dropdown]:
+        """Saves an editor's title, publisher and date (an emptied field goes back to what
+        the document says) and reads the document again so citations show them."""
+        if not self.may_edit(request):
+            return "❌ Only editors may change documents.", *self.library_view()
+        if not doc_id:
+            return "Choose a document to edit.", *self.library_view()
+        try:
+            self.library.edit(doc_id, title=title, publisher=publisher, date=date)
+        except (LookupError, ValueError) as error:
+            return f"❌ Can't change '{doc_id}': {error}.", *self.library_view()
+        except IngestLocked as error:
+            return f"❌ The library is busy: {error}", *self.library_view()
+        return f"✅ Saved the details of '{doc_id}'.", *self.library_view()
 
     # --- Page ------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
@@ -277,17 +303,27 @@ class ChatApp:
                 report = gr.Markdown(elem_id="library-report")
                 table = gr.Dataframe(headers=LIBRARY_HEADERS, interactive=False,
                                      elem_id="library-table", wrap=True)
-                with gr.Row(visible=True) as remove_row:
-                    chosen = gr.Dropdown(label="Document to remove", elem_id="remove-choice",
-                                         scale=4)
-                    remove = gr.Button("Remove document", variant="stop", scale=1,
-                                       elem_id="remove")
+                with gr.Column(visible=True) as editor_tools:
+                    with gr.Row():
+                        chosen = gr.Dropdown(label="Document", elem_id="remove-choice", scale=4)
+                        remove = gr.Button("Remove document", variant="stop", scale=1,
+                                           elem_id="remove")
+                    with gr.Row():
+                        title = gr.Textbox(label="Title", elem_id="edit-title", scale=3)
+                        publisher = gr.Textbox(label="Publisher", elem_id="edit-publisher",
+                                               scale=2)
+                        date = gr.Textbox(label="Date", elem_id="edit-date", scale=1)
+                        save = gr.Button("Save details", scale=1, elem_id="save-details")
                 files.upload(self.upload, files, [report, table, chosen, files],
                              api_name="upload")
                 remove.click(self.remove, chosen, [report, table, chosen],
                              api_visibility="private")
+                chosen.change(self.details, chosen, [title, publisher, date],
+                              api_visibility="private")
+                save.click(self.edit, [chosen, title, publisher, date], [report, table, chosen],
+                           api_visibility="private")
                 page.load(self.library_view, None, [table, chosen], api_visibility="private")
-                page.load(self.editor_controls, None, [files, remove_row, report],
+                page.load(self.editor_controls, None, [files, editor_tools, report],
                           api_visibility="private")
 
             gr.api(self.ask_api, api_name="ask", concurrency_limit=settings.chat_concurrency,

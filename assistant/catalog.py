@@ -56,6 +56,15 @@ _documents = Table(
     Column("date", String, nullable=True),
     Column("pages", Integer, nullable=True),
 )
+# What an editor set in the Library tab (or `docs edit`): it wins over what the document
+# says, and survives the document being read again.
+OVERRIDABLE = ("title", "publisher", "date")
+_overrides = Table(
+    "assistant_document_overrides",
+    _metadata,
+    Column("doc_id", String, primary_key=True),
+    *(Column(name, String, nullable=True) for name in OVERRIDABLE),
+)
 
 
 @dataclass(frozen=True)
@@ -140,3 +149,21 @@ class Catalog:
     def delete(self, doc_id: str) -> None:
         with self._engine.begin() as connection:
             connection.execute(_documents.delete().where(_documents.c.doc_id == doc_id))
+            connection.execute(_overrides.delete().where(_overrides.c.doc_id == doc_id))
+
+    def overrides(self, doc_id: str) -> dict[str, str]:
+        """The fields an editor set for the document (title, publisher, date), if any."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(_overrides).where(_overrides.c.doc_id == doc_id)).first()
+        if row is None:
+            return {}
+        return {k: v for k, v in row._mapping.items() if k in OVERRIDABLE and v}
+
+    def set_overrides(self, doc_id: str, fields: dict[str, str | None]) -> None:
+        """Sets the given fields (an empty value goes back to what the document says)."""
+        merged = self.overrides(doc_id) | {k: (v or None) for k, v in fields.items()}
+        with self._engine.begin() as connection:
+            connection.execute(_overrides.delete().where(_overrides.c.doc_id == doc_id))
+            connection.execute(_overrides.insert().values(doc_id=doc_id, **{
+                k: merged.get(k) for k in OVERRIDABLE}))

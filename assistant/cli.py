@@ -28,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-docs_app = typer.Typer(help="List, remove or check the documents in the library.",
+docs_app = typer.Typer(help="List, edit, remove or check the documents in the library.",
                        no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 app.add_typer(users_app, name="users")
@@ -105,6 +105,33 @@ def docs_remove(
         err.print(f"[red]No document with id '{doc_id}'.[/red] See the ids with: assistant docs list")
         raise typer.Exit(1)
     out.print(f"Removed '{removed.doc_id}' ({removed.title}, {removed.chunks} chunks).")
+
+
+@docs_app.command("edit")
+def docs_edit(
+    doc_id: Annotated[str, typer.Argument(metavar="ID", help="The id shown by `docs list`.")],
+    title: Annotated[str | None, typer.Option(help="The title citations show.")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Who published it.")] = None,
+    date: Annotated[str | None, typer.Option(help="Its publication or version date.")] = None,
+) -> None:
+    """Set a document's title, publisher or date where what it says of itself is wrong.
+
+    They win over the document's own (also after a new version of the file is ingested);
+    an empty value ("") goes back to what the document says. The document is read again,
+    so citations show the change. Exits 1 for an unknown id or a missing file.
+    """
+    fields = {k: v for k, v in (("title", title), ("publisher", publisher), ("date", date))
+              if v is not None}
+    if not fields:
+        err.print("[red]Nothing to change.[/red] Give --title, --publisher or --date.")
+        raise typer.Exit(2)
+    with _unless_locked("edit"):
+        try:
+            _parts().library.edit(doc_id, **fields)
+        except LookupError as error:
+            err.print(f"[red]Can't edit '{doc_id}': {error}.[/red] See the ids with: assistant docs list")
+            raise typer.Exit(1) from None
+    out.print(f"Updated '{doc_id}': " + ", ".join(f"{k} “{v}”" for k, v in fields.items()) + ".")
 
 
 @docs_app.command("check")

@@ -209,7 +209,18 @@ class Indexer:
             doc_id += "-" + hashlib.sha1(str(path).encode()).hexdigest()[:6]
         return doc_id
 
-    def _ingest_file(self, path: Path) -> FileResult:
+    def reread(self, doc_id: str) -> FileResult:
+        """Ingests a listed document again from its file, changed or not (after an editor
+        changed its details); raises ``LookupError`` for an unknown id or a missing file."""
+        with self.locked():
+            record = self.catalog.get(doc_id)
+            if record is None:
+                raise LookupError(f"no document '{doc_id}' in the library")
+            if not Path(record.source).is_file():
+                raise LookupError(f"its file {record.source} is gone; add the document again")
+            return self._ingest_file(Path(record.source), force=True)
+
+    def _ingest_file(self, path: Path, force: bool = False) -> FileResult:
         source = str(path)
         try:
             data = self.loader.read(path)
@@ -217,7 +228,8 @@ class Indexer:
             return FileResult(source, "failed", reason=str(error))
         sha256 = sha256_of(data)
         existing = self.catalog.by_source(source)
-        if existing and existing.sha256 == sha256 and existing.splitter == self.fingerprint:
+        if (existing and existing.sha256 == sha256 and existing.splitter == self.fingerprint
+                and not force):
             return FileResult(source, "unchanged", existing.doc_id, existing.chunks)
         twin = self.catalog.by_sha256(sha256)
         if twin and twin.source != source:
@@ -235,6 +247,8 @@ class Indexer:
 
         doc_id = existing.doc_id if existing else self._new_doc_id(path)
         document.metadata["doc_id"] = doc_id
+        # An editor's title, publisher or date wins over what the document says.
+        document.metadata.update(self.catalog.overrides(doc_id))
         chunks = self.splitter.split(document)
         for chunk in chunks:
             chunk.metadata = {k: chunk.metadata[k] for k in CHUNK_METADATA_KEYS} | {

@@ -1,4 +1,4 @@
-"""The document library, one service for both front ends: list, ingest, upload, remove, check.
+"""The document library, one service for both front ends: list, ingest, upload, edit, remove, check.
 
 The chat's Library tab and ``assistant docs …`` / ``assistant ingest`` call the same methods,
 so they behave alike: removing an uploaded document deletes its file from either.
@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from assistant.catalog import DocumentRecord
+from assistant.catalog import OVERRIDABLE, DocumentRecord
 from ingest.check import CheckReport, StoreChecker
 from ingest.indexer import FileResult, Indexer, IngestReport
 from ingest.loaders import LoadError, sha256_of
@@ -42,6 +42,9 @@ def safe_filename(name: str) -> str:
     return f"{stem}.{ext[:10]}" if ext else stem
 
 
+_MAX_FIELD_CHARS = 300
+
+
 class Library:
     """Lists, ingests, adds (uploads), removes and checks documents; one writer at a time
     via the indexer's lock."""
@@ -53,6 +56,9 @@ class Library:
 
     def documents(self) -> list[DocumentRecord]:
         return self.indexer.catalog.all()
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        return self.indexer.catalog.get(doc_id)
 
     def ingest(
         self, paths: Iterable[Path], prune: bool = False,
@@ -105,6 +111,24 @@ class Library:
         report = self.checker.repair()
         report.ok_after_repair = self.checker.check().ok
         return report
+
+    def edit(self, doc_id: str, **fields: str | None) -> FileResult:
+        """Sets a document's title, publisher or date as an editor sees fit (``None``: leave
+        as is; an empty value: back to what the document says), and reads it again so that
+        citations show them. Raises ``ValueError`` for another field, ``LookupError`` for an
+        unknown document or a missing file."""
+        unknown = set(fields) - set(OVERRIDABLE)
+        if unknown:
+            raise ValueError(f"only {', '.join(OVERRIDABLE)} can be edited, not {', '.join(unknown)}")
+        cleaned = {k: " ".join((v or "").split())[:_MAX_FIELD_CHARS] for k, v in fields.items()
+                   if v is not None}
+        record = self.indexer.catalog.get(doc_id)
+        if record is None:
+            raise LookupError(f"no document '{doc_id}' in the library")
+        if not Path(record.source).is_file():
+            raise LookupError(f"its file {record.source} is gone; add the document again")
+        self.indexer.catalog.set_overrides(doc_id, cleaned)
+        return self.indexer.reread(doc_id)
 
     def remove(self, doc_id: str) -> DocumentRecord | None:
         """Removes the document; an uploaded file goes too, so it doesn't come back."""

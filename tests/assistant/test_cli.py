@@ -75,6 +75,17 @@ def test_docs_remove_deletes_and_an_unknown_id_exits_1(run):
     assert "No document with id 'no-such-document'" in unknown.stderr
 
 
+def test_docs_edit_sets_publisher_and_date_and_an_unknown_id_exits_1(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    edited = run("docs", "edit", "clover-london-health-devolution",
+                 "--publisher", "Health Service Journal", "--date", "2017")
+    assert edited.returncode == 0, edited.stderr
+    listed = {d["id"]: d for d in _listing(run)}["clover-london-health-devolution"]
+    assert (listed["publisher"], listed["date"]) == ("Health Service Journal", "2017")
+    assert run("docs", "edit", "no-such-document", "--title", "X").returncode == 1
+    assert run("docs", "edit", "clover-london-health-devolution").returncode == 2
+
+
 def test_docs_remove_deletes_an_uploaded_file_as_the_library_tab_does(run, tmp_path):
     from assistant.settings import Settings
     from assistant.wiring import Parts

@@ -56,7 +56,7 @@ def test_a_reader_signs_in_asks_and_sees_no_upload(page):
     sign_in(page, *READER)
     page.wait_for_selector("#question textarea", timeout=60_000)
     page.get_by_role("tab", name="Library").click()
-    expect(page.get_by_text("only editors add or remove documents")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("only editors add, change or remove documents")).to_be_visible(timeout=30_000)
     expect(page.locator("#library-table")).to_contain_text("Ben Clover")
     assert not page.locator("#upload").is_visible() and not page.locator("#remove").is_visible()
 

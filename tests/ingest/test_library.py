@@ -91,3 +91,40 @@ def test_removing_a_bundled_document_leaves_its_file_alone(library, files):
     (result,) = library.indexer.ingest([path]).files
     library.remove(result.doc_id)
     assert path.exists()
+
+
+def test_an_editor_sets_title_publisher_and_date_and_they_survive_a_new_version(
+        library, files, parts):
+    path = files.text("ealing.md", GOOD)
+    (added,) = library.ingest([path]).files
+    result = library.edit(added.doc_id, title="Ealing clinics pilot: evaluation",
+                          publisher="NHS North West London", date="March 2024")
+    assert result.status == "updated"
+    record = parts.catalog.get(added.doc_id)
+    assert (record.title, record.publisher, record.date) == \
+        ("Ealing clinics pilot: evaluation", "NHS North West London", "March 2024")
+    # Citations read the title from the stored passages: they show the new one.
+    answer = parts.chain.answer("How many clinics did the Ealing pilot open?", generator="extractive")
+    assert answer.citations and {c.span.title for c in answer.citations} == \
+        {"Ealing clinics pilot: evaluation"}
+    # A new version of the file keeps what the editor set; an empty value goes back to the
+    # document's own.
+    path.write_text(GOOD.replace("eleven", "twelve"), encoding="utf-8")
+    library.ingest([path])
+    assert parts.catalog.get(added.doc_id).title == "Ealing clinics pilot: evaluation"
+    library.edit(added.doc_id, title="", date=None)
+    record = parts.catalog.get(added.doc_id)
+    assert (record.title, record.date) == ("Ealing pilot", "March 2024")
+
+
+def test_editing_an_unknown_document_or_field_says_so_and_changes_nothing(library, files, parts):
+    (added,) = library.ingest([files.text("ealing.md", GOOD)]).files
+    before = store_snapshot(parts.indexer), parts.catalog.overrides(added.doc_id)
+    with pytest.raises(LookupError, match="no document 'nope'"):
+        library.edit("nope", title="X")
+    with pytest.raises(ValueError, match="only title, publisher, date"):
+        library.edit(added.doc_id, author="Someone")
+    (files.folder / "ealing.md").unlink()
+    with pytest.raises(LookupError, match="is gone"):
+        library.edit(added.doc_id, title="Y")
+    assert (store_snapshot(parts.indexer), parts.catalog.overrides(added.doc_id)) == before
