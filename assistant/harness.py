@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,6 +73,16 @@ def serve_chat(env_overrides: dict[str, str], log_path: Path) -> Iterator[str]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def serve_library(data_dir: Path, paths: Sequence[Path]) -> Iterator[str]:
+    """Ingests ``paths`` into ``data_dir``, then serves the chat over it, answering by quoting
+    (no language model to wait for); yields its URL."""
+    env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive"}
+    run_assistant({**os.environ, **env}, "ingest", *(str(p) for p in paths))
+    with serve_chat(env, data_dir.parent / "serve.log") as url:
+        yield url
 
 
 class ChromaServer:

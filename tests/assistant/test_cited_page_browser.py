@@ -11,7 +11,7 @@ import pymupdf
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from assistant.harness import launch_chromium, run_assistant, serve_chat
+from assistant.harness import launch_chromium, run_assistant, serve_chat, serve_library
 from assistant.page_images import HIGHLIGHT_RGB
 from tests.assistant.test_page_images import SOP
 
@@ -31,10 +31,7 @@ def highlight_pixels(png: bytes) -> int:
 
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("cited-page") / "data"
-    env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive"}
-    run_assistant({**os.environ, **env}, "ingest", str(SOP))
-    with serve_chat(env, data_dir.parent / "serve.log") as url:
+    with serve_library(tmp_path_factory.mktemp("cited-page") / "data", [SOP]) as url:
         yield url
 
 

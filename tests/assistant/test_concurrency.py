@@ -8,12 +8,11 @@ session uploads a document. Quoting answers keep it quick; the model adds nothin
 from __future__ import annotations
 
 import html
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assistant.harness import run_assistant, serve_chat
+from assistant.harness import serve_library
 from evals.datasets import load_gold
 from tests.conftest import DOCUMENTS_DIR
 
@@ -24,10 +23,7 @@ SESSIONS = 20
 
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("concurrent") / "data"
-    env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive"}
-    run_assistant({**os.environ, **env}, "ingest", str(DOCUMENTS_DIR))
-    with serve_chat(env, data_dir.parent / "serve.log") as url:
+    with serve_library(tmp_path_factory.mktemp("concurrent") / "data", [DOCUMENTS_DIR]) as url:
         yield url
 
 
