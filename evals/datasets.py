@@ -115,7 +115,8 @@ def evidence_pattern(evidence: str) -> re.Pattern[str] | None:
     words = re.findall(r"\w+", evidence)
     if not words:
         return None
-    return re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
+    # No closing word boundary: a footnote mark may follow the last word ("vaccine3").
+    return re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words), re.IGNORECASE)
 
 
 def locate_evidence(text: str, evidence: str) -> tuple[int, int] | None:

@@ -96,7 +96,8 @@ def test_script_and_html_in_a_question_are_shown_as_text(client):
 
 
 def test_script_and_html_inside_a_document_are_shown_as_text(client, files):
-    path = files.text("markup-note.md", "---\ntitle: Markup note\n---\nThe Bexley hub "
+    # Plain text keeps markup as written (a Markdown file's tags are taken out when it is read).
+    path = files.text("markup-note.txt", "---\ntitle: Markup note\n---\nThe Bexley hub "
                       "<script>alert('doc')</script> <img src=x onerror=alert(3)> opened in 2016.\n")
     assert "added as" in _upload(client, path)
     shown = _chat(client, "When did the Bexley hub open?")
