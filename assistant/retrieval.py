@@ -30,8 +30,8 @@ from assistant.catalog import Catalog
 from assistant.glossary import Glossary
 from assistant.rerank import CrossEncoderReranker
 from assistant.spans import SourceSpan
-from assistant.text import NUMBER_RUN
 from assistant.store import read_all
+from assistant.text import NUMBER_RUN
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ def reciprocal_rank_fusion(
 
 
 _LOWER_WORD = re.compile(r"\b[a-z][a-z’'-]+\b")
+
+
 def number_form(text: str) -> str:
     """A run of numbers written one way: "2023–24" is "2023/24", "31 day" is "31/day"."""
     return re.sub(r"[\s–-]", "/", text.lower())
@@ -158,13 +160,14 @@ class KeywordIndex:
                 return
             stored = list(read_all(self._vector_store, "documents"))  # type: ignore[arg-type]
             ids = [chunk_id for chunk_id, _ in stored]
+            texts = [text for _, text in stored]
             tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
             bm25 = None
             if ids:
                 bm25 = bm25s.BM25()
-                bm25.index(tokenizer.tokenize([text for _, text in stored], return_as="ids",
+                bm25.index(tokenizer.tokenize(texts, return_as="ids",
                                               show_progress=False), show_progress=False)
-            terms = LibraryTerms.of(tokenizer, [text for _, text in stored])
+            terms = LibraryTerms.of(tokenizer, texts)
             with self._state_lock:
                 self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
                 self._terms = terms

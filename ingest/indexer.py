@@ -209,15 +209,17 @@ class Indexer:
             doc_id += "-" + hashlib.sha1(str(path).encode()).hexdigest()[:6]
         return doc_id
 
-    def reread(self, doc_id: str) -> FileResult:
-        """Ingests a listed document again from its file, changed or not (after an editor
-        changed its details); raises ``LookupError`` for an unknown id or a missing file."""
+    def edit(self, doc_id: str, details: dict[str, str]) -> FileResult:
+        """Stores an editor's details for a listed document (see ``Catalog.set_overrides``)
+        and ingests it again from its file, changed or not, so that its passages carry them;
+        raises ``LookupError`` for an unknown id or a missing file, changing nothing."""
         with self.locked():
             record = self.catalog.get(doc_id)
             if record is None:
                 raise LookupError(f"no document '{doc_id}' in the library")
             if not Path(record.source).is_file():
                 raise LookupError(f"its file {record.source} is gone; add the document again")
+            self.catalog.set_overrides(doc_id, details)
             return self._ingest_file(Path(record.source), force=True)
 
     def _ingest_file(self, path: Path, force: bool = False) -> FileResult:

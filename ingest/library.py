@@ -122,13 +122,7 @@ class Library:
             raise ValueError(f"only {', '.join(OVERRIDABLE)} can be edited, not {', '.join(unknown)}")
         cleaned = {k: " ".join((v or "").split())[:_MAX_FIELD_CHARS] for k, v in fields.items()
                    if v is not None}
-        record = self.indexer.catalog.get(doc_id)
-        if record is None:
-            raise LookupError(f"no document '{doc_id}' in the library")
-        if not Path(record.source).is_file():
-            raise LookupError(f"its file {record.source} is gone; add the document again")
-        self.indexer.catalog.set_overrides(doc_id, cleaned)
-        return self.indexer.reread(doc_id)
+        return self.indexer.edit(doc_id, cleaned)
 
     def remove(self, doc_id: str) -> DocumentRecord | None:
         """Removes the document; an uploaded file goes too, so it doesn't come back."""
