@@ -67,10 +67,17 @@ def ingest(
     Unchanged files are skipped, changed ones replaced, identical copies recognised.
     Exits 1 if any file failed (each is named with its reason); the others still go in.
     """
-    library = _parts().library
+    parts = _parts()
     with terminal.progress(TextColumn("[bold]Ingesting"), TextColumn("{task.description}")) as bar, \
             _unless_locked("ingest"):
         task = bar.add_task("", total=None)
+        # A store embedded by another model is re-embedded first: never two models' vectors.
+        if reembedded := parts.reembed_if_needed(lambda done, total: bar.update(
+                task, completed=done, total=total,
+                description=f"re-embedding the library with {parts.settings.embedder}")):
+            err.print(f"Re-embedded {reembedded:,} chunks with {parts.settings.embedder}.")
+        bar.update(task, description="", completed=0, total=None)
+        library = parts.library
         report = library.ingest(
             paths, prune=prune, on_start=lambda total: bar.update(task, total=total),
             on_file=lambda result: bar.update(task, advance=1, description=Path(result.path).name),
@@ -212,6 +219,9 @@ def evaluate(
     baseline_answers: Annotated[bool | None, typer.Option(
         "--baseline-answers/--no-baseline-answers",
         help="Also generate the tutorial baseline's answers (default: with llm).")] = None,
+    rerank_off: Annotated[bool, typer.Option(
+        "--rerank-off", help="Also answer every question with the cross-encoder switched off, "
+        "reported in a column beside ours.")] = False,
     thresholds_path: Annotated[Path | None, typer.Option(
         "--thresholds", exists=True, dir_okay=False,
         help="Floors and goals (default evals/thresholds.toml).")] = None,
@@ -238,7 +248,7 @@ def evaluate(
         try:
             outcome = run_evaluation(
                 settings, dataset, generator, limit=limit, full=full,
-                baseline_answers=baseline_answers, check=check,
+                baseline_answers=baseline_answers, check=check, rerank_off=rerank_off,
                 thresholds_path=thresholds_path or THRESHOLDS_PATH,
                 reports_dir=reports_dir or REPORTS_DIR,
                 progress=lambda stage, done, total: bar.update(
@@ -268,6 +278,7 @@ def serve(
     from assistant.app import serve_chat
 
     parts = _parts(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    parts.vector_store  # a store embedded by another model stops here, saying what to run
     try:
         serve_chat(parts, say=out.print, warn=lambda text: err.print(f"[yellow]{text}[/yellow]"))
     except OSError as error:
@@ -283,7 +294,15 @@ def _known_generator(generator: str | None) -> None:
 
 
 def main() -> None:
-    app(prog_name="assistant")
+    try:
+        app(prog_name="assistant")
+    except Exception as error:
+        from assistant.store import EmbedderMismatch
+
+        if not isinstance(error, EmbedderMismatch):
+            raise
+        err.print(f"[red]Cannot use the library:[/red] {error}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

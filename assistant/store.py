@@ -4,9 +4,14 @@ Chroma is always handed our own embedding function (through LangChain's ``Chroma
 which embeds before writing and querying), so Chroma's default embedding function,
 which downloads a model on first use, is never called. Telemetry is off.
 
+The collection records which embedding model wrote its vectors (its metadata's
+``embedder``): opened with another model it raises :class:`EmbedderMismatch` rather than
+compare vectors of two models, and :func:`reembed` rewrites it with the new one.
+
 Example:
+    >>> from assistant.embedders import load_embeddings
     >>> from assistant.settings import Settings
-    >>> from assistant.store import load_embeddings, open_vector_store
+    >>> from assistant.store import open_vector_store
     >>> settings = Settings(data_dir="/tmp/x")
     >>> store = open_vector_store(settings, load_embeddings(settings))  # doctest: +SKIP
     >>> store.similarity_search("London", k=2)  # doctest: +SKIP
@@ -14,9 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,49 +27,26 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
-from langchain_huggingface import HuggingFaceEmbeddings
 
 from assistant.settings import Settings
 
-
-@lru_cache(maxsize=4)
-def _load_model(model_path: str, batch_size: int) -> HuggingFaceEmbeddings:
-    from transformers.utils import logging as transformers_logging
-
-    # Its per-tensor loading bar is noise in CLI output and logs.
-    transformers_logging.disable_progress_bar()
-    return HuggingFaceEmbeddings(
-        model_name=model_path,
-        model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
-    )
+# Stores written before the embedder was recorded were all embedded with the bundled MiniLM.
+LEGACY_EMBEDDER = "all-MiniLM-L6-v2"
+# The collection a re-embedding writes before it replaces the original.
+_REEMBEDDING_SUFFIX = "-reembedding"
+_PAGE = 1000
 
 
-class LocalEmbeddings(Embeddings):
-    """A sentence-transformers model loaded from a local folder on first use.
+class EmbedderMismatch(RuntimeError):
+    """The store was embedded with another model than the settings name: answering from it
+    would compare vectors of two models."""
 
-    Lazy so that commands that end up embedding nothing (an unchanged re-ingest, a
-    listing) don't pay the model's load time; one model is shared per process.
-    """
-
-    def __init__(self, model_path: Path, batch_size: int) -> None:
-        self.model_path = model_path
-        self.batch_size = batch_size
-
-    @property
-    def model(self) -> HuggingFaceEmbeddings:
-        return _load_model(str(self.model_path), self.batch_size)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.model.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.model.embed_query(text)
-
-
-def load_embeddings(settings: Settings) -> LocalEmbeddings:
-    """The embedding model named by the settings (the bundled one by default)."""
-    return LocalEmbeddings(settings.resolved_embedding_model_path(), settings.embedding_batch_size)
+    def __init__(self, stored: str, wanted: str, chunks: int, where: str) -> None:
+        self.stored, self.wanted, self.chunks = stored, wanted, chunks
+        super().__init__(
+            f"the store {where} was embedded with {stored}, but ASSISTANT_EMBEDDER is {wanted}. "
+            f"Run `assistant ingest PATH…` (or `make run`) to re-embed its {chunks:,} chunks with "
+            f"{wanted}, or set ASSISTANT_EMBEDDER={stored} to use it as it is.")
 
 
 def open_client(settings: Settings) -> chromadb.ClientAPI:
@@ -86,15 +66,76 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def _where(settings: Settings) -> str:
+    return f"at {settings.chroma_url}" if settings.chroma_url else f"in {settings.chroma_dir}"
+
+
+def _collection(client: chromadb.ClientAPI, name: str):
+    return next((c for c in client.list_collections() if c.name == name), None)
+
+
+def _finish_interrupted_swap(client: chromadb.ClientAPI, name: str) -> None:
+    """A re-embedding that wrote every chunk but was stopped before taking the original's
+    place takes it now (an incomplete one is left to the next re-embedding to discard)."""
+    pending = _collection(client, name + _REEMBEDDING_SUFFIX)
+    if pending is None or not (pending.metadata or {}).get("complete"):
+        return
+    if _collection(client, name) is not None:
+        client.delete_collection(name)
+    pending.modify(name=name)
+
+
 def open_vector_store(settings: Settings, embeddings: Embeddings) -> Chroma:
-    """The collection of chunks: on the Chroma server, or under ``settings.chroma_dir``."""
+    """The collection of chunks: on the Chroma server, or under ``settings.chroma_dir``.
+
+    Raises :class:`EmbedderMismatch` if its chunks were embedded by another model than
+    ``embeddings`` (whose ``identity`` names it)."""
     client = open_client(settings)
-    return Chroma(
-        collection_name=settings.collection,
-        embedding_function=embeddings,
-        client=client,
-        collection_metadata={"hnsw:space": "cosine"},
-    )
+    _finish_interrupted_swap(client, settings.collection)
+    wanted = getattr(embeddings, "identity", LEGACY_EMBEDDER)
+    collection = client.get_or_create_collection(
+        settings.collection, metadata={"hnsw:space": "cosine", "embedder": wanted})
+    stored = (collection.metadata or {}).get("embedder")
+    if stored is None:
+        stored = LEGACY_EMBEDDER if collection.count() else wanted
+        collection.modify(metadata={"embedder": stored})
+    if stored != wanted:
+        raise EmbedderMismatch(stored, wanted, collection.count(), _where(settings))
+    return Chroma(collection_name=settings.collection, embedding_function=embeddings, client=client)
+
+
+def reembed(
+    settings: Settings, embeddings: Embeddings,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> int:
+    """Re-embeds every chunk of the store with ``embeddings``; returns how many.
+
+    The chunks (ids, text, metadata) are copied into a new collection with new vectors,
+    which then replaces the original: until then the original is untouched, so a crash
+    loses nothing, and ingestion records stay valid (chunk ids don't depend on vectors).
+    Call it holding the ingestion lock; returns 0 if the store already matches."""
+    client = open_client(settings)
+    _finish_interrupted_swap(client, settings.collection)
+    original = client.get_collection(settings.collection)
+    wanted = getattr(embeddings, "identity", LEGACY_EMBEDDER)
+    if (original.metadata or {}).get("embedder") == wanted:
+        return 0  # another process re-embedded it while this one waited for the lock
+    pending_name = settings.collection + _REEMBEDDING_SUFFIX
+    if _collection(client, pending_name) is not None:
+        client.delete_collection(pending_name)  # an earlier re-embedding that was stopped
+    pending = client.create_collection(
+        pending_name, metadata={"hnsw:space": "cosine", "embedder": wanted})
+    total = original.count()
+    progress(0, total)
+    for done in range(0, total, _PAGE):
+        page = original.get(include=["documents", "metadatas"], limit=_PAGE, offset=done)
+        pending.add(ids=page["ids"], documents=page["documents"], metadatas=page["metadatas"],
+                    embeddings=embeddings.embed_documents(page["documents"]))
+        progress(done + len(page["ids"]), total)
+    pending.modify(metadata={"embedder": wanted, "complete": True})
+    client.delete_collection(settings.collection)
+    pending.modify(name=settings.collection)
+    return total
 
 
 def read_all(vector_store: Chroma, field: str, page_size: int = 20_000) -> Iterator[tuple[str, Any]]:

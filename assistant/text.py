@@ -144,9 +144,49 @@ def _names(text: str) -> list[str]:
     ]
 
 
+# Words that end the counted thing in "how many <thing> …": a verb or preposition follows it.
+_COUNT_ENDS = {
+    "are", "is", "was", "were", "do", "does", "did", "has", "have", "had", "will", "would",
+    "can", "could", "must", "should", "may", "might", "in", "of", "per", "on", "at", "for",
+    "from", "to", "by", "with", "there", "been", "be", "took", "take", "make", "made",
+}
+_HOW_MANY = re.compile(r"\bhow many\s+(.*)", re.IGNORECASE)
+# How far apart, in words, a number and the thing it counts may sit beyond the words the
+# question names it with: "five pilots", "8 out of 42 local resilience forums", "members … three".
+_COUNT_SLACK = 2
+
+
+def _counted(question: str) -> tuple[str, int] | None:
+    """The stem of what a "how many" question counts, and how near a number must be to it:
+    "How many GP federations are there" → ("feder", 4)."""
+    if not (found := _HOW_MANY.search(question)):
+        return None
+    thing = []
+    for word in words(found.group(1)):
+        if word.lower() in _COUNT_ENDS:
+            break
+        thing.append(word)
+    if not thing:
+        return None
+    return _stemmer().stemWord(thing[-1].lower()), len(thing) + _COUNT_SLACK
+
+
+# Words that qualify a count without separating it from its noun: "three or more items".
+_COUNT_QUALIFIERS = {"or", "more", "fewer", "less", "than", "at", "least", "most", "up", "to",
+                     "over", "under", "around", "about", "approximately", "nearly", "almost"}
+
+
+def _counts(text: str, counted: str, reach: int) -> bool:
+    """A number within ``reach`` words of the counted thing (qualifiers not counted)."""
+    tokens = [t for t in words(text) if t.lower() not in _COUNT_QUALIFIERS]
+    stems = _stemmer().stemWords([t.lower() for t in tokens])
+    numbers = [i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t)]
+    return any(abs(i - j) < reach for j, st in enumerate(stems) if st == counted for i in numbers)
+
+
 def answer_type(question: str) -> Callable[[str], bool] | None:
     """A test that a sentence holds what the question asks for, if its type is clear:
-    an amount for "how much money", a number for "how many", a time for "when", a
+    an amount for "how much money", a number of the thing counted for "how many", a time for "when", a
     duration for "how long", a person's name the question doesn't give for "who".
 
     >>> holds = answer_type("Who replaced Anne Rainsberry?")
@@ -161,6 +201,8 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
     if kind == "frequency":
         return lambda text: bool(_FREQUENCY.search(text))
     if kind == "number":
+        if counted := _counted(question):
+            return lambda text: _counts(text, *counted)
         return lambda text: bool(_NUMBER.search(text))
     if kind == "time":
         return lambda text: bool(_TIME.search(text))

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Callable
 from functools import cached_property
 
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Engine, create_engine
 
@@ -31,15 +33,16 @@ from assistant.answering.evidence import EvidenceSelector
 from assistant.answering.extractive import ExtractiveGenerator
 from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
-from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
 from assistant.page_images import PageRenderer
+from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.store import LocalEmbeddings, load_embeddings, open_vector_store
+from assistant.embedders import load_embeddings
+from assistant.store import EmbedderMismatch, open_vector_store, reembed
 from ingest.check import StoreChecker
-from ingest.indexer import Indexer
+from ingest.indexer import Indexer, hold_for_ingest
 from ingest.library import Library
 from ingest.loaders import FileLoader
 from ingest.locks import IngestionLock, LocalLock, SharedLock
@@ -56,12 +59,22 @@ class Parts:
 
     # --- storage ------------------------------------------------------------------------
     @cached_property
-    def embeddings(self) -> LocalEmbeddings:
+    def embeddings(self) -> Embeddings:
         return load_embeddings(self.settings)
 
     @cached_property
     def vector_store(self) -> Chroma:
         return open_vector_store(self.settings, self.embeddings)
+
+    def reembed_if_needed(self, progress: Callable[[int, int], None] = lambda d, t: None) -> int:
+        """Re-embeds the store, under the ingestion lock, if another model embedded it;
+        returns the chunks re-embedded (0: it already matched)."""
+        try:
+            self.vector_store
+            return 0
+        except EmbedderMismatch:
+            with hold_for_ingest(self.lock, self.settings.lock_timeout_s):
+                return reembed(self.settings, self.embeddings, progress)
 
     @cached_property
     def records_engine(self) -> Engine:

@@ -1,11 +1,14 @@
-"""Answering speed with the local model: ours vs the tutorial baseline, same questions.
+"""Answering speed with the local model: ours with the cross-encoder on and off, and the tutorial
+baseline, on the same questions in one run.
 
 Ours: time to the first source, to the first token, and tokens per second, through the
-answering chain's event stream. Baseline: the tutorial's stuff prompt (four 1,000-character
-chunks) to the same model server; time to its first token. The server is warmed first, so
-these are warm numbers (the first question after a start adds about 5 s to load the model).
+answering chain's event stream; each question is asked with reranking on, then off (the same
+store, model server and evidence code; only the retriever's cross-encoder is taken away).
+Baseline: the tutorial's stuff prompt (four 1,000-character chunks) to the same model server;
+time to its first token. The server is warmed first, so these are warm numbers (the first
+question after a start adds about 5 s to load the model).
 
-    .venv/bin/python bench/answer.py [--questions 10]
+    .venv/bin/python bench/answer.py [--dataset policy] [--questions 10]
 """
 
 from __future__ import annotations
@@ -23,43 +26,52 @@ from evals.metrics import percentile
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=int, default=10, help="answerable gold questions to ask")
+    parser.add_argument("--questions", type=int, default=10, help="answerable questions to ask")
+    parser.add_argument("--dataset", choices=("gold", "policy"), default="policy",
+                        help="gold: the two seed columns; policy: 12 published documents")
     args = parser.parse_args()
 
     from assistant.answering.answer import SourcesEvent, TokenEvent
     from assistant.settings import REPO_ROOT, Settings
     from assistant.wiring import Parts
     from evals.baseline import TutorialBaseline
-    from evals.datasets import load_gold
+    from evals.datasets import DATASETS
 
-    questions = [q.question for q in load_gold().questions if q.answerable][: args.questions]
     with tempfile.TemporaryDirectory() as scratch:
+        dataset = DATASETS[args.dataset](Path(scratch) / "dataset", False)
+        questions = [q.question for q in dataset.questions if q.answerable][: args.questions]
         settings = Settings(data_dir=Path(scratch) / "data", _env_file=None,
                             models_dir=Settings().resolved_models_dir)
         parts = Parts(settings)
-        parts.library.ingest([REPO_ROOT / "documents"])
+        parts.library.ingest([dataset.documents_dir])
         chain = parts.chain
         chain.warm_up("llm")
+        reranker = chain.retriever.reranker
+        reranker.warm_up()
         baseline = TutorialBaseline.build(Path(scratch) / "baseline", parts.embeddings)
-        baseline.ingest(REPO_ROOT / "documents")
+        baseline.ingest(dataset.documents_dir)
         model = parts.chat_model
 
-        sources, firsts, rates, base_firsts = [], [], [], []
+        timings = {True: ([], [], []), False: ([], [], [])}  # reranking → sources, firsts, rates
+        base_firsts = []
         for question in questions:
-            started = time.perf_counter()
-            first = None
-            tokens = 0
-            for event in chain.stream(question, generator="llm"):
-                now = (time.perf_counter() - started) * 1000
-                if isinstance(event, SourcesEvent):
-                    sources.append(now)
-                elif isinstance(event, TokenEvent):
-                    tokens += 1
-                    first = first or now
-            total = (time.perf_counter() - started) * 1000
-            firsts.append(first)
-            if total > first:
-                rates.append(tokens / ((total - first) / 1000))
+            for reranking in (True, False):
+                chain.retriever.reranker = reranker if reranking else None
+                sources, firsts, rates = timings[reranking]
+                started = time.perf_counter()
+                first = None
+                tokens = 0
+                for event in chain.stream(question, generator="llm"):
+                    now = (time.perf_counter() - started) * 1000
+                    if isinstance(event, SourcesEvent):
+                        sources.append(now)
+                    elif isinstance(event, TokenEvent):
+                        tokens += 1
+                        first = first or now
+                total = (time.perf_counter() - started) * 1000
+                firsts.append(first)
+                if total > first:
+                    rates.append(tokens / ((total - first) / 1000))
             started = time.perf_counter()
             for _ in baseline.stream(question, model):
                 base_firsts.append((time.perf_counter() - started) * 1000)
@@ -68,14 +80,20 @@ def main() -> None:
     def row(name, values, unit="ms"):
         return [name, f"{percentile(values, 0.5):.0f} {unit}", f"{percentile(values, 0.95):.0f} {unit}"]
 
-    publish("answer", f"Answering with the local model ({len(questions)} gold questions, warm)",
-            ["measure", "p50", "p95"],
-            [row("ours: first source", sources), row("ours: first token", firsts),
-             row("ours: streamed pieces per second", rates, "/s"),
-             row("tutorial baseline: first token", base_firsts)],
-            notes="Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp (xllamacpp), all cores. "
-                  "Ours sends compact evidence (best sentences with neighbours); the baseline "
-                  "stuffs four 1,000-character chunks.")
+    rows = []
+    for reranking, label in ((True, "reranking on"), (False, "reranking off")):
+        sources, firsts, rates = timings[reranking]
+        rows += [row(f"ours, {label}: sources on screen", sources),
+                 row(f"ours, {label}: first token", firsts),
+                 row(f"ours, {label}: streamed pieces per second", rates, "/s")]
+    publish("answer", f"Answering with the local model ({len(questions)} {args.dataset} "
+            "questions, warm)", ["measure", "p50", "p95"],
+            [*rows, row("tutorial baseline: first token", base_firsts)],
+            notes=f"Embedder {settings.embedder}; cross-encoder over the fused top "
+                  f"{settings.rerank_candidates}. Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp "
+                  "(xllamacpp), all cores. Ours sends compact evidence (best sentences with "
+                  "neighbours); the baseline stuffs four 1,000-character chunks. Goals (issue 15): "
+                  "sources on screen p95 <= 2 s, first token p50 <= 4 s with reranking on.")
 
 
 if __name__ == "__main__":

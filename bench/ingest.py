@@ -47,7 +47,7 @@ def main() -> None:
         pipeline_s = time.perf_counter() - started
         texts = parts.vector_store.get(include=["documents"])["documents"]
 
-        bare = SentenceTransformer(str(settings.resolved_embedding_model_path()), device="cpu")
+        bare = SentenceTransformer(str(parts.embeddings.model_path), device="cpu")
         bare.encode(["warm up"])
         started = time.perf_counter()
         bare.encode(texts, batch_size=settings.embedding_batch_size, normalize_embeddings=True)

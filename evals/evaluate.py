@@ -31,6 +31,7 @@ class Evaluation:
         """The ``assistant eval --json`` shape."""
         return {"dataset": self.run.dataset, "generator": self.run.generator,
                 "ours": self.run.ours, "baseline": self.run.baseline,
+                "ours_no_rerank": self.run.ours_no_rerank,
                 "check_failures": self.failures, "reports": [str(p) for p in self.reports]}
 
 
@@ -38,11 +39,12 @@ def evaluate(
     settings: Settings, dataset: str, generator: str = "extractive", *,
     limit: int | None = None, full: bool = False, baseline_answers: bool | None = None,
     check: bool = False, thresholds_path: Path = THRESHOLDS_PATH,
-    reports_dir: Path = REPORTS_DIR, progress: Progress | None = None,
+    reports_dir: Path = REPORTS_DIR, progress: Progress | None = None, rerank_off: bool = False,
 ) -> Evaluation:
     """Runs the dataset (see :func:`~evals.runner.run_eval`); with ``check``, compares with
     the floors in ``thresholds_path``; writes the reports into ``reports_dir``."""
-    run = run_eval(settings, dataset, generator, limit, full, baseline_answers, progress)
+    run = run_eval(settings, dataset, generator, limit, full, baseline_answers, progress,
+                   rerank_off)
     thresholds = load_thresholds(thresholds_path)
     failures = check_floors(run, thresholds) if check else None
     paths = write_reports(run, reports_dir, failures, thresholds)

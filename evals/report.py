@@ -86,9 +86,11 @@ def markdown(
     """The report; ``failures`` is None when the run was not made with ``--check``."""
     floors = _limit_text(_limits(thresholds, "floors", run))
     goals = _limit_text(_limits(thresholds, "goals", run))
+    unranked = run.ours_no_rerank
     rows = [
-        f"| {m} | {_fmt(run.ours[m], m)} | {_fmt(run.baseline[m], m)} | "
-        f"{floors.get(m, '')} | {goals.get(m, '')} |"
+        f"| {m} | {_fmt(run.ours[m], m)} | "
+        + (f"{_fmt(unranked.get(m), m)} | " if unranked else "")
+        + f"{_fmt(run.baseline[m], m)} | {floors.get(m, '')} | {goals.get(m, '')} |"
         for m in run.ours
         if run.ours[m] is not None or run.baseline.get(m) is not None
     ]
@@ -111,8 +113,9 @@ def markdown(
         "",
         f"![ours vs baseline]({chart_name})",
         "",
-        "| metric | ours | baseline | floor (`--check`) | goal |",
-        "| --- | --- | --- | --- | --- |",
+        "| metric | ours | " + ("ours, reranking off | " if unranked else "")
+        + "baseline | floor (`--check`) | goal |",
+        "| --- | --- | --- | --- | --- |" + (" --- |" if unranked else ""),
         *rows,
         "",
         "**Check:** " + verdict,
@@ -147,16 +150,20 @@ def chart(run: EvalRun, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     metrics = [m for m in CHARTED if run.ours.get(m) is not None]
-    ours = [run.ours[m] for m in metrics]
-    base = [run.baseline.get(m) or 0.0 for m in metrics]
+    series = [("ours", run.ours, "#2563eb")]
+    if run.ours_no_rerank:
+        series.append(("ours, reranking off", run.ours_no_rerank, "#93c5fd"))
+    series.append(("tutorial baseline", run.baseline, "#9ca3af"))
+    width = 0.8 / len(series)
     x = range(len(metrics))
     fig, ax = plt.subplots(figsize=(10, 4.2), dpi=110)
-    ax.bar([i - 0.2 for i in x], ours, width=0.4, label="ours", color="#2563eb")
-    ax.bar([i + 0.2 for i in x], base, width=0.4, label="tutorial baseline", color="#9ca3af")
-    for i, (o, b) in enumerate(zip(ours, base, strict=True)):
-        ax.text(i - 0.2, o + 0.01, f"{o:.0%}", ha="center", fontsize=8)
-        if run.baseline.get(metrics[i]) is not None:
-            ax.text(i + 0.2, b + 0.01, f"{b:.0%}", ha="center", fontsize=8)
+    for n, (label, values, colour) in enumerate(series):
+        at = [i + (n - (len(series) - 1) / 2) * width for i in x]
+        heights = [values.get(m) or 0.0 for m in metrics]
+        ax.bar(at, heights, width=width, label=label, color=colour)
+        for i, m in zip(at, metrics, strict=True):
+            if values.get(m) is not None:
+                ax.text(i, values[m] + 0.01, f"{values[m]:.0%}", ha="center", fontsize=7)
     ax.set_xticks(list(x), metrics, rotation=20, ha="right")
     ax.set_ylim(0, 1.12)
     ax.set_title(f"{run.dataset} · generator {run.generator} · {run.questions} questions")

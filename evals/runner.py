@@ -1,7 +1,8 @@
 """One evaluation run: ours and the tutorial baseline, on the same questions, side by side.
 
 Each dataset is ingested into its own folder under ``DATA_DIR/eval/<dataset>/`` (ours and
-the baseline's apart), never into the user's library; re-runs skip unchanged documents.
+the baseline's apart, one pair per embedding model), never into the user's library; re-runs
+skip unchanged documents.
 
 Example:
     >>> run = run_eval(Settings(), "gold", generator="extractive")  # doctest: +SKIP
@@ -47,6 +48,9 @@ class EvalRun:
     baseline_answers: bool
     results: list[QuestionResult] = field(default_factory=list, repr=False)
     baseline_results: list[QuestionResult] = field(default_factory=list, repr=False)
+    # Ours again with the cross-encoder off (``run_eval(..., rerank_off=True)``), else None.
+    ours_no_rerank: dict | None = None
+    no_rerank_results: list[QuestionResult] = field(default_factory=list, repr=False)
 
 
 def eval_dir(settings: Settings, dataset: str):
@@ -56,25 +60,28 @@ def eval_dir(settings: Settings, dataset: str):
 def run_eval(
     settings: Settings, dataset_name: str, generator: str = "extractive", limit: int | None = None,
     full: bool = False, baseline_answers: bool | None = None, progress: Progress | None = None,
+    rerank_off: bool = False,
 ) -> EvalRun:
     """Ingests the dataset (ours and the baseline's way), asks every question of both,
     and scores them. The baseline answers only with a language model: by default when
-    ``generator`` is ``llm``; its retrieval is always measured."""
+    ``generator`` is ``llm``; its retrieval is always measured. With ``rerank_off``, ours
+    also answers every question with the cross-encoder switched off, on the same store."""
     progress = progress or (lambda stage, done, total: None)
     folder = eval_dir(settings, dataset_name)
     dataset = DATASETS[dataset_name](folder, full)
     questions = dataset.questions[:limit] if limit else dataset.questions
     # Its own collection and records: an eval never touches the library users chat with,
     # also when the vectors live on a shared Chroma server.
+    # Per embedder: a store keeps the model that embedded it.
     ours_settings = settings.model_copy(update={
-        "data_dir": folder / "ours", "models_dir": settings.resolved_models_dir,
+        "data_dir": folder / f"ours-{settings.embedder}", "models_dir": settings.resolved_models_dir,
         "collection": f"{settings.collection}-eval-{dataset_name}", "records_url": None,
     })
     parts = Parts(ours_settings)
     progress("ingest (ours)", 0, 1)
     parts.library.ingest([dataset.documents_dir], prune=True)
     progress("ingest (baseline)", 0, 1)
-    baseline = TutorialBaseline.build(folder / "baseline", parts.embeddings)
+    baseline = TutorialBaseline.build(folder / f"baseline-{settings.embedder}", parts.embeddings)
     baseline.ingest(dataset.documents_dir)
     texts = {r.doc_id: r.text for r in parts.catalog.all()}
     questions = [_located(q, texts) for q in questions]
@@ -84,6 +91,12 @@ def run_eval(
     for done, question in enumerate(questions):
         progress("ours", done, len(questions))
         results.append(_ask_ours(parts.chain, question, generator, texts))
+    no_rerank_results = []
+    if rerank_off:
+        unranked = Parts(ours_settings.model_copy(update={"rerank": False}))
+        for done, question in enumerate(questions):
+            progress("ours, reranking off", done, len(questions))
+            no_rerank_results.append(_ask_ours(unranked.chain, question, generator, texts))
     answer_too = generator == "llm" if baseline_answers is None else baseline_answers
     chat_model = parts.chat_model if answer_too else None
     baseline_results = []
@@ -96,6 +109,8 @@ def run_eval(
         settings=_tuned(ours_settings), ours=summarise(results),
         baseline=summarise(baseline_results), baseline_answers=answer_too,
         results=results, baseline_results=baseline_results,
+        ours_no_rerank=summarise(no_rerank_results) if rerank_off else None,
+        no_rerank_results=no_rerank_results,
     )
 
 

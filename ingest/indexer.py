@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -105,6 +105,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "document"
 
 
+@contextmanager
+def hold_for_ingest(lock: IngestionLock, timeout_s: float) -> Iterator[None]:
+    """Holds the ingestion lock; raises :class:`IngestLocked`, saying what to do, after
+    ``timeout_s`` of waiting."""
+    try:
+        with lock.hold(timeout_s):
+            yield
+    except LockTimeout as error:
+        raise IngestLocked(
+            f"{error}; waited {timeout_s:.0f} s. Let it finish, or raise ASSISTANT_LOCK_TIMEOUT_S."
+        ) from None
+
+
 class Indexer:
     """Ingests files into the vector store and keeps the catalog and records in step."""
 
@@ -132,17 +145,9 @@ class Indexer:
         fingerprint and bytes match its catalog row is skipped unread."""
         return f"{self.loader.version}|{self.splitter.fingerprint}"
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """Holds the ingestion lock so that two writers never interleave."""
-        try:
-            with self._lock.hold(self._lock_timeout_s):
-                yield
-        except LockTimeout as error:
-            raise IngestLocked(
-                f"{error}; waited {self._lock_timeout_s:.0f} s. "
-                "Let it finish, or raise ASSISTANT_LOCK_TIMEOUT_S."
-            ) from None
+        return hold_for_ingest(self._lock, self._lock_timeout_s)
 
     def ingest(
         self,

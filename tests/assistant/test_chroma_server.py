@@ -83,3 +83,18 @@ def test_two_replicas_share_documents_without_a_restart(server, tmp_path, files)
 
     assert assistant(replica_a, "docs", "remove", "ealing-dental").returncode == 0
     assert "Okonkwo" not in replica_b.answer(question, generator="extractive").answer
+
+
+def test_a_server_store_embedded_by_another_model_is_refused_then_reembedded(server, tmp_path):
+    env = {"ASSISTANT_CHROMA_URL": server.url, "ASSISTANT_DATA_DIR": str(tmp_path / "app"),
+           "ASSISTANT_EMBEDDER": "all-MiniLM-L6-v2"}
+    assert assistant(env, "ingest", str(DOCUMENTS_DIR)).returncode == 0
+    env["ASSISTANT_EMBEDDER"] = "bge-small-en-v1.5"
+    question = ("ask", "Who is NHS England's interim London director?", "--json", "-g", "extractive")
+    refused = assistant(env, *question)
+    assert refused.returncode == 1 and f"at {server.url} was embedded with all-MiniLM-L6-v2" in refused.stderr
+    again = assistant(env, "ingest", str(DOCUMENTS_DIR), "--json")
+    assert again.returncode == 0 and "Re-embedded" in again.stderr
+    assert json.loads(again.stdout)["unchanged"] == 2
+    asked = assistant(env, *question)
+    assert asked.returncode == 0 and "Cummings" in json.loads(asked.stdout)["answer"]

@@ -62,3 +62,33 @@ def test_person_answers_must_name_someone_the_question_does_not():
     assert holds("Lewisham CCG chair Marc Rowland spoke.")
     assert not holds("The Care Quality Commission and NHS England were there.")
     assert not holds("Lewisham CCG met.")
+
+
+@pytest.mark.parametrize(
+    "question,holds,lacks",
+    [
+        # Sentences as the published documents print them.
+        ("How many local resilience forums took part in Exercise Cygnus?",
+         "only 8 out of 42 local resilience forums took part in Exercise Cygnus",
+         "Exercise Cygnus was run in 2016 with 950 participants from central government."),
+        ("How many standing advisory groups of technical and scientific experts does the "
+         "process establish?",
+         "establishing eight standing advisory groups of technical and scientific experts",
+         "It draws on 12 government departments and their experts."),
+        ("How many academic health science centres does London have?",
+         "London has four academic health science centres.",
+         "Of London's 32 boroughs most host research; academic health science centres lead it."),
+        ("According to the guidance, how many items from the HRT medicines list in 12 months "
+         "must a patient need before an HRT PPC could save them money?",
+         "an HRT PPC could save money for those who require three or more items from the list",
+         "The certificate costs £19.30 and covers 12 months of HRT items."),
+        ("How many GP federations are there in London?",
+         "There are 35 GP federations across the capital.",
+         "London has 32 clinical commissioning groups, five STPs and GP federations."),
+    ],
+)
+def test_how_many_answers_must_count_the_thing_asked_about(question, holds, lacks):
+    # A number elsewhere in the sentence counts something else.
+    counts = answer_type(question)
+    assert counts(holds)
+    assert not counts(lacks)

@@ -24,7 +24,7 @@ def gold_run(tmp_path_factory):
     from assistant.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("eval") / "data", _env_file=None)
-    return run_eval(settings, "gold", "extractive", limit=12)
+    return run_eval(settings, "gold", "extractive", limit=12, rerank_off=True)
 
 
 def test_a_gold_run_scores_ours_and_the_baseline_on_the_same_questions(gold_run):
@@ -42,9 +42,16 @@ def test_reports_are_written_with_a_chart_and_a_latest_copy(gold_run, tmp_path):
     assert {p.suffix for p in paths} == {".md", ".json", ".png"}
     latest = (tmp_path / "latest-gold.md").read_text()
     assert "| recall@5 |" in latest and "baseline" in latest
+    # Reranking off has its own column, filled from its own run of the same questions.
+    header = next(line for line in latest.splitlines() if line.startswith("| metric |"))
+    assert header.split(" | ")[1:3] == ["ours", "ours, reranking off"]
+    recall = next(line for line in latest.splitlines() if line.startswith("| recall@5 |"))
+    assert recall.count("|") == header.count("|") and "–" not in recall.split(" | ")[2]
+    assert [r.id for r in gold_run.no_rerank_results] == [r.id for r in gold_run.results]
     assert (tmp_path / "latest-gold.png").read_bytes().startswith(b"\x89PNG")
     data = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
     assert data["ours"] == gold_run.ours and len(data["results"]) == 12
+    assert data["ours_no_rerank"] == gold_run.ours_no_rerank
 
 
 def test_check_names_every_floor_a_run_misses(gold_run):
