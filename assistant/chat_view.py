@@ -116,7 +116,8 @@ def render_sources(
         author = f' · <span class="pa-author">{html.escape(where.author)}</span>' if where.author else ""
         on_page = f' · <span class="pa-page-n">p. {page}</span>' if page else ""
         picture = ""
-        if page:
+        # Only a PDF has pages to show as printed (a text export of one has page numbers only).
+        if page and where.source.lower().endswith(".pdf"):
             url = page_image_url(where.doc_id, page,
                                  [(start, end) for start, end in spans
                                   if where.page_of(start) == page])

@@ -219,6 +219,9 @@ def evaluate(
     baseline_answers: Annotated[bool | None, typer.Option(
         "--baseline-answers/--no-baseline-answers",
         help="Also generate the tutorial baseline's answers (default: with llm).")] = None,
+    with_baseline: Annotated[bool, typer.Option(
+        "--baseline/--no-baseline", help="Also run the tutorial baseline (off: a quicker "
+        "gate; its column stays empty).")] = True,
     rerank_off: Annotated[bool, typer.Option(
         "--rerank-off", help="Also answer every question with the cross-encoder switched off, "
         "reported in a column beside ours.")] = False,
@@ -249,6 +252,7 @@ def evaluate(
             outcome = run_evaluation(
                 settings, dataset, generator, limit=limit, full=full,
                 baseline_answers=baseline_answers, check=check, rerank_off=rerank_off,
+                baseline=with_baseline,
                 thresholds_path=thresholds_path or THRESHOLDS_PATH,
                 reports_dir=reports_dir or REPORTS_DIR,
                 progress=lambda stage, done, total: bar.update(

@@ -31,7 +31,9 @@ from assistant.glossary import Glossary
 from assistant.rerank import CrossEncoderReranker
 from assistant.spans import SourceSpan
 from assistant.store import read_all
-from assistant.text import NUMBER_RUN
+from assistant.text import MIN_MISSPELT, NUMBER_RUN, one_edit
+
+_ORDINAL = re.compile(r"(\d)(?:st|nd|rd|th)\b")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class LibraryTerms:
     writes in lower case (so "Table" is a common word and "Manchester" a name), and runs
     of numbers such as "2023/24".
 
+    A word written together that the library writes apart ("COVID19", "5th") or one letter
+    off a long word it holds ("Zanamavir") counts as held: a question's spelling is no
+    reason to say the documents never mention something.
+
     Example:
         >>> texts = ["Uptake in 2023/24 by table"]
         >>> tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
@@ -120,7 +126,19 @@ class LibraryTerms:
         stemmer = Stemmer.Stemmer("english")
         words = [w for w in re.findall(r"\w\w+", text.lower())
                  if w not in STOPWORDS_EN]
-        return all(stemmer.stemWord(w) in self.stems for w in words)
+        return all(self._holds_word(w, stemmer) for w in words)
+
+    def _holds_word(self, word: str, stemmer: Stemmer.Stemmer) -> bool:
+        stem = stemmer.stemWord(word)
+        if stem in self.stems:
+            return True
+        # Written together what the documents write apart: "COVID19", "IL-1Beta", "5th".
+        parts = re.findall(r"[a-z]+|\d+", _ORDINAL.sub(r"\1", word))
+        if parts != [word] and all(p.isdigit() and len(p) == 1 or p in STOPWORDS_EN
+                                   or stemmer.stemWord(p) in self.stems for p in parts):
+            return True
+        # A long word one letter off one the documents hold is that word misspelt.
+        return len(word) >= MIN_MISSPELT and not self.stems.isdisjoint(one_edit(stem))
 
     def common(self, word: str) -> bool:
         """Whether the library also writes ``word`` in lower case (a common word, not a name)."""

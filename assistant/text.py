@@ -274,6 +274,37 @@ def mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(stem)}", normalised) is not None
 
 
+# Words this long, one letter off a word the documents hold, are that word misspelt
+# ("Zanamavir", "Influenze"); shorter ones are too often other words ("Leeds", "needs").
+MIN_MISSPELT = 7
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_edit(word: str) -> set[str]:
+    """Every string one deletion, substitution, insertion or transposition from ``word``.
+
+    >>> "zanamivir" in one_edit("zanamavir"), "needs" in one_edit("leeds")
+    (True, True)
+    """
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS})
+
+
+def mentions_misspelt(text: str, term: str) -> bool:
+    """Whether ``text`` holds ``term`` with one letter wrong (only for long terms).
+
+    >>> mentions_misspelt("oral zanamivir was given", "Zanamavir")
+    True
+    """
+    if len(term) < MIN_MISSPELT:
+        return False
+    near = one_edit(term.lower())
+    return any(word in near for word in _WORD.findall(text.lower()))
+
+
 _URL = re.compile(r"(\s*\b(at|from|see|via|on)\b)?\s*[(<]?\b(https?://\s?|www\.)\S*[^\s.,;:)>][)>]?",
                   re.IGNORECASE)
 

@@ -40,11 +40,12 @@ def evaluate(
     limit: int | None = None, full: bool = False, baseline_answers: bool | None = None,
     check: bool = False, thresholds_path: Path = THRESHOLDS_PATH,
     reports_dir: Path = REPORTS_DIR, progress: Progress | None = None, rerank_off: bool = False,
+    baseline: bool = True,
 ) -> Evaluation:
     """Runs the dataset (see :func:`~evals.runner.run_eval`); with ``check``, compares with
     the floors in ``thresholds_path``; writes the reports into ``reports_dir``."""
     run = run_eval(settings, dataset, generator, limit, full, baseline_answers, progress,
-                   rerank_off)
+                   rerank_off, baseline)
     thresholds = load_thresholds(thresholds_path)
     failures = check_floors(run, thresholds) if check else None
     paths = write_reports(run, reports_dir, failures, thresholds)

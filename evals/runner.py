@@ -60,12 +60,13 @@ def eval_dir(settings: Settings, dataset: str):
 def run_eval(
     settings: Settings, dataset_name: str, generator: str = "extractive", limit: int | None = None,
     full: bool = False, baseline_answers: bool | None = None, progress: Progress | None = None,
-    rerank_off: bool = False,
+    rerank_off: bool = False, baseline: bool = True,
 ) -> EvalRun:
     """Ingests the dataset (ours and the baseline's way), asks every question of both,
     and scores them. The baseline answers only with a language model: by default when
     ``generator`` is ``llm``; its retrieval is always measured. With ``rerank_off``, ours
-    also answers every question with the cross-encoder switched off, on the same store."""
+    also answers every question with the cross-encoder switched off, on the same store.
+    Without ``baseline`` the tutorial recipe is neither built nor asked (a quicker gate)."""
     progress = progress or (lambda stage, done, total: None)
     folder = eval_dir(settings, dataset_name)
     dataset = DATASETS[dataset_name](folder, full)
@@ -80,9 +81,10 @@ def run_eval(
     parts = Parts(ours_settings)
     progress("ingest (ours)", 0, 1)
     parts.library.ingest([dataset.documents_dir], prune=True)
-    progress("ingest (baseline)", 0, 1)
-    baseline = TutorialBaseline.build(folder / f"baseline-{settings.embedder}", parts.embeddings)
-    baseline.ingest(dataset.documents_dir)
+    if baseline:
+        progress("ingest (baseline)", 0, 1)
+        tutorial = TutorialBaseline.build(folder / f"baseline-{settings.embedder}", parts.embeddings)
+        tutorial.ingest(dataset.documents_dir)
     texts = {r.doc_id: r.text for r in parts.catalog.all()}
     questions = [_located(q, texts) for q in questions]
 
@@ -97,12 +99,12 @@ def run_eval(
         for done, question in enumerate(questions):
             progress("ours, reranking off", done, len(questions))
             no_rerank_results.append(_ask_ours(unranked.chain, question, generator, texts))
-    answer_too = generator == "llm" if baseline_answers is None else baseline_answers
+    answer_too = baseline and (generator == "llm" if baseline_answers is None else baseline_answers)
     chat_model = parts.chat_model if answer_too else None
     baseline_results = []
-    for done, question in enumerate(questions):
+    for done, question in enumerate(questions if baseline else []):
         progress("baseline", done, len(questions))
-        baseline_results.append(_ask_baseline(baseline, question, chat_model))
+        baseline_results.append(_ask_baseline(tutorial, question, chat_model))
     progress("done", len(questions), len(questions))
     return EvalRun(
         dataset=dataset_name, generator=generator, questions=len(questions), started=started,

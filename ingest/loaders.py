@@ -24,6 +24,7 @@ import yaml
 from langchain_core.documents import Document
 
 from ingest.markup import docx_to_text, html_to_text, markdown_to_text
+from ingest.page_breaks import without_page_furniture
 from ingest.pdf import READER_VERSION as PDF_READER_VERSION
 from ingest.pdf import PdfReadError, read_pdf
 from ingest.structure import StructuredText
@@ -40,7 +41,7 @@ _MAX_DOCX_EXPANSION = 100
 # Layout a reader may return beside the text: page starts, (start, heading) sections, notes.
 LAYOUT_KEYS = ("page_starts", "sections", "notes")
 # Part of the ingestion fingerprint: a change to how any format is read re-ingests it.
-LOADER_VERSION = f"loaders-2+{PDF_READER_VERSION}+markup-2"
+LOADER_VERSION = f"loaders-2+{PDF_READER_VERSION}+markup-3"
 # A PDF's own title field often names its template or its file, not the document.
 _JUNK_TITLE = re.compile(
     r"^(untitled|document\d*|report template|template|\[insert .*\]|slide \d+|title)$|"
@@ -231,8 +232,10 @@ class FileLoader:
             text, found = _load_html(data)
         else:
             text, found = _load_text(data)
-            if suffix != ".txt":
-                structured = markdown_to_text(text)
+            # A PDF exported as Markdown or text keeps its page breaks and their furniture.
+            structured = without_page_furniture(
+                StructuredText(text) if suffix == ".txt" else markdown_to_text(text))
+            if suffix != ".txt" or structured.page_starts:
                 text, found = structured.text, {**found, **_layout(structured)}
         if not text.strip():
             raise LoadError("has no text once its header and markup are removed")

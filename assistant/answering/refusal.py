@@ -11,7 +11,8 @@ Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
    lower case: a place, a person) must also occur in the retrieved passages: "Manchester"
    named once in an unrelated chapter doesn't make "Manchester's IFR policy" covered.
    Acronyms, numbers and common words found elsewhere in the library don't refuse:
-   retrieval may have missed their passage, and a wrong refusal hides an answer.
+   retrieval may have missed their passage, and a wrong refusal hides an answer. Nor does a
+   question's spelling: "COVID19" for "COVID-19", "5th" for "5", a long word one letter off.
 3. A question asking for a kind of answer — a person, a number, an amount of money, a
    time, a duration — needs one of the best sentences to hold one: "What is Jane
    Cummings' salary?" is refused when no sentence near her name gives an amount.
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from assistant.answering.evidence import ScoredUnit
 from assistant.glossary import Glossary
 from assistant.retrieval import EMPTY_LIBRARY, LibraryTerms, Passage
-from assistant.text import REQUIRED_KINDS, answer_kind, key_terms, mentions
+from assistant.text import REQUIRED_KINDS, answer_kind, key_terms, mentions, mentions_misspelt
 
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompt|"
@@ -114,6 +115,8 @@ class RefusalPolicy:
             variants = self.glossary.variants(term)
             if any(mentions(passages_text, v) for v in variants):
                 continue
-            if not any(library.holds(v) for v in variants) or _is_name(term, library):
+            if not any(library.holds(v) for v in variants):
+                missing.append(term)
+            elif _is_name(term, library) and not mentions_misspelt(passages_text, term):
                 missing.append(term)
         return missing

@@ -121,3 +121,13 @@ def test_on_covid_qa_our_retrieval_is_measured_beside_the_baseline(tmp_path):
     assert run.questions == 15
     assert run.ours["recall@5"] is not None and run.baseline["recall@5"] is not None
     assert run.ours["citation_validity"] == 1.0
+
+
+def test_without_the_baseline_a_run_scores_ours_alone(tmp_path):
+    from assistant.settings import Settings
+
+    run = run_eval(Settings(data_dir=tmp_path / "data", _env_file=None), "gold", "extractive",
+                   limit=3, baseline=False)
+    assert len(run.results) == 3 and run.ours["recall@5"] is not None
+    assert run.baseline_results == [] and run.baseline["recall@5"] is None
+    assert not (tmp_path / "data" / "eval" / "gold" / f"baseline-{Settings().embedder}").exists()

@@ -92,6 +92,31 @@ def test_names_must_be_in_the_passages_other_terms_only_in_the_library(question,
     assert policy.check(question, [PASSAGE], _units(question)).refused is refused
 
 
+@pytest.mark.parametrize(
+    "question,refused",
+    [
+        # The question spells it otherwise than the documents: still the same thing.
+        ("What did the interim London director say about COVID19?", False),
+        ("Who was the interim London director on 5th February?", False),
+        ("Does the interim London director back Zanamavir?", False),
+        # Not a spelling: another word the documents never use, or a short one a letter
+        # off a common word ("Leeds", "needs"), or a run of numbers they never write.
+        ("Does the interim London director back Oseltamivir?", True),
+        ("Who is the interim director in Leeds?", True),
+        ("What is the 31-day target of the interim London director?", True),
+    ],
+)
+def test_a_question_s_spelling_is_no_reason_to_refuse(question, refused):
+    text = ("Jane Cummings is the interim London director. On 5 February she spoke of COVID-19 "
+            "and zanamivir. Five STPs plan services to meet needs.")
+    passage = Passage("c1", SourceSpan("west", "Strategic function", "Dave West", "s", 0,
+                                       len(text), text))
+    library = _library(text, "A 30-day wait.")
+    policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
+    unit = ScoredUnit(passage, Span(text, 0, len(text)), 0, 0.8, 1.0, None, 0.8)
+    assert policy.check(question, [passage], [unit]).refused is refused
+
+
 def test_a_best_passage_the_cross_encoder_scores_below_its_floor_is_refused():
     from dataclasses import replace
 
