@@ -66,6 +66,11 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def _identity(embeddings: Embeddings) -> str:
+    """The model an ``Embeddings`` names (assistant/embedders.py); MiniLM for any other."""
+    return getattr(embeddings, "identity", LEGACY_EMBEDDER)
+
+
 def _where(settings: Settings) -> str:
     return f"at {settings.chroma_url}" if settings.chroma_url else f"in {settings.chroma_dir}"
 
@@ -92,7 +97,7 @@ def open_vector_store(settings: Settings, embeddings: Embeddings) -> Chroma:
     ``embeddings`` (whose ``identity`` names it)."""
     client = open_client(settings)
     _finish_interrupted_swap(client, settings.collection)
-    wanted = getattr(embeddings, "identity", LEGACY_EMBEDDER)
+    wanted = _identity(embeddings)
     collection = client.get_or_create_collection(
         settings.collection, metadata={"hnsw:space": "cosine", "embedder": wanted})
     stored = (collection.metadata or {}).get("embedder")
@@ -117,7 +122,7 @@ def reembed(
     client = open_client(settings)
     _finish_interrupted_swap(client, settings.collection)
     original = client.get_collection(settings.collection)
-    wanted = getattr(embeddings, "identity", LEGACY_EMBEDDER)
+    wanted = _identity(embeddings)
     if (original.metadata or {}).get("embedder") == wanted:
         return 0  # another process re-embedded it while this one waited for the lock
     pending_name = settings.collection + _REEMBEDDING_SUFFIX

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from itertools import accumulate
 from dataclasses import replace
 
 from ingest.structure import Section, StructuredText
@@ -74,9 +75,10 @@ def _page_starts(starts: list[int], numbers: list[int | None]) -> list[int]:
         return starts
     labels = []
     previous = max(1, first - 1)
+    first_at = numbers.index(first)
     for index, number in enumerate(numbers):
         if number is None:
-            number = previous if index < numbers.index(first) else previous + 1
+            number = previous if index < first_at else previous + 1
         labels.append(max(number, previous))
         previous = labels[-1]
     page_starts: list[int] = []
@@ -140,7 +142,7 @@ def without_page_furniture(read: StructuredText) -> StructuredText:
 
     olds = [old for old, _ in pieces]
     parts = [piece for _, piece in pieces]
-    news = [sum(len(p) for p in parts[:i]) for i in range(len(parts))]
+    news = [0, *accumulate(len(p) for p in parts[:-1])]  # where each piece starts now
 
     def moved(offset: int) -> int:
         index = max(0, bisect_right(olds, offset) - 1)
