@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(default=0.3, ge=0, description="Term overlap's share.")
     rerank_weight: float = Field(
         default=0.3, ge=0, description="The cross-encoder's share of a sentence's score.")
+    sentence_rerank_candidates: int = Field(
+        default=8, ge=0, description="Best sentences the cross-encoder reads again, each with "
+        "its neighbours (0: none).")
+    sentence_rerank_weight: float = Field(
+        default=1.0, ge=0, description="The sentence's own cross-encoder score's share.")
     refusal_min_score: float = Field(
         default=0.35, description="Below this best-sentence score the question is refused."
     )

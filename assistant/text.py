@@ -208,10 +208,33 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
         return lambda text: bool(_TIME.search(text))
     if kind in ("person", "who"):
         asked = {w.lower() for w in words(question)}
-        return lambda text: any(
-            not {w.lower() for w in words(name)} <= asked for name in _names(text)
-        )
+        role = _role(question) if kind == "person" else set()
+
+        def names_one(text: str) -> bool:
+            return any(
+                not {w.lower() for w in words(name)} <= asked for name in _names(text)
+            ) and role <= terms(text)
+
+        return names_one
     return None
+
+
+_NAME_OF = re.compile(r"\bname of\s+(.*?)(?:\s+(?:of|at|for|in|on|who|that)\s+.*)?\??\s*$",
+                      re.IGNORECASE)
+
+
+def _role(question: str) -> set[str]:
+    """The stemmed words of the post whose holder "the name of …" asks for, which the
+    sentence naming someone must also hold: "the name of Lewisham CCG's chief officer" →
+    {"chief", "offic"}; a chair named elsewhere is not its chief officer."""
+    if not (found := _NAME_OF.search(question)):
+        return set()
+    post = re.split(r"['’]s?\s+", found.group(1))[-1]  # after the organisation's possessive
+    return terms(" ".join(w for w in words(post) if w.islower())) - _ROLE_GENERIC
+
+
+# Words after "the name of" that ask for a name without naming a post.
+_ROLE_GENERIC = {"person", "peopl", "individu", "offici", "author", "writer", "someon"}
 
 
 def answer_kind(question: str) -> str | None:

@@ -57,6 +57,7 @@ def main() -> None:
         for question in questions:
             for reranking in (True, False):
                 chain.retriever.reranker = reranker if reranking else None
+                chain.selector.reranker = reranker if reranking else None
                 sources, firsts, rates = timings[reranking]
                 started = time.perf_counter()
                 first = None

@@ -219,6 +219,7 @@ def _tuned(settings: Settings) -> dict:
     """The settings that shape answers, recorded in every report."""
     keys = ("chunk_size", "chunk_overlap", "top_k", "dense_k", "keyword_k", "rrf_k",
             "dense_weight", "keyword_weight", "rerank", "rerank_candidates", "rerank_weight",
+            "sentence_rerank_candidates", "sentence_rerank_weight",
             "evidence_hits", "evidence_window", "evidence_max_chars", "refusal_min_score",
             "refusal_min_rerank_score", "min_support", "llm_url", "llm_model")
     return {k: getattr(settings, k) for k in keys}

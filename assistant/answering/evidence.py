@@ -21,9 +21,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answering.answer import Evidence
+from assistant.rerank import CrossEncoderReranker
 from assistant.retrieval import Passage
 from assistant.spans import SourceSpan
-from assistant.text import Span, answer_type, coverage, sentences
+from assistant.text import Span, answer_type, sentences, terms
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class ScoredUnit:
     lexical: float  # share of the question's content terms it contains
     typed: bool | None  # holds what the question asks for (a number, a time, a name), if known
     score: float
+    # The cross-encoder's logit for the sentence with its neighbours, when it read it.
+    rerank_score: float | None = None
 
 
 class EvidenceSelector:
@@ -51,6 +54,9 @@ class EvidenceSelector:
         lexical_weight: float = 0.3,
         type_weight: float = 0.15,
         rerank_weight: float = 0.3,
+        reranker: CrossEncoderReranker | None = None,
+        sentence_candidates: int = 8,
+        sentence_rerank_weight: float = 1.0,
     ) -> None:
         self.embeddings = embeddings
         self.hits = hits
@@ -59,6 +65,9 @@ class EvidenceSelector:
         self.lexical_weight = lexical_weight
         self.type_weight = type_weight
         self.rerank_weight = rerank_weight
+        self.reranker = reranker
+        self.sentence_candidates = sentence_candidates
+        self.sentence_rerank_weight = sentence_rerank_weight
 
     def score_units(self, question: str, passages: list[Passage]) -> list[ScoredUnit]:
         """Every distinct sentence of the passages, best first."""
@@ -76,9 +85,14 @@ class EvidenceSelector:
         vectors = np.asarray(self.embeddings.embed_documents([s.text for _, s, _ in candidates]))
         similarities = vectors @ query  # the model's vectors are normalised
         wanted = answer_type(question)
+        held = [terms(span.text) for _, span, _ in candidates]
+        weight = _rarity(terms(question), held)
+        asked = sum(weight.values())
         units = []
-        for (passage, span, position), similarity in zip(candidates, similarities, strict=True):
-            lexical = coverage(question, span.text)
+        for (passage, span, position), similarity, has in zip(
+            candidates, similarities, held, strict=True
+        ):
+            lexical = sum(w for t, w in weight.items() if t in has) / asked if asked else 1.0
             typed = wanted(span.text) if wanted else None
             score = float(similarity) + self.lexical_weight * lexical
             if passage.rerank_score is not None:
@@ -91,7 +105,23 @@ class EvidenceSelector:
                     score + (self.type_weight if typed else 0.0),
                 )
             )
-        return sorted(units, key=lambda u: -u.score)
+        units.sort(key=lambda u: -u.score)
+        return self._reranked(question, units)
+
+    def _reranked(self, question: str, units: list[ScoredUnit]) -> list[ScoredUnit]:
+        """The best few sentences, each read with its neighbours by the cross-encoder: a
+        sentence that merely shares the question's names (a byline, a title) loses to the one
+        that answers it."""
+        if self.reranker is None or not self.sentence_candidates or not units:
+            return units
+        head = units[: self.sentence_candidates]
+        logits = self.reranker.score(question, [self._window(u).text for u in head])
+        rescored = [
+            replace(u, rerank_score=logit,
+                    score=u.score + self.sentence_rerank_weight / (1.0 + math.exp(-logit)))
+            for u, logit in zip(head, logits, strict=True)
+        ]
+        return sorted(rescored, key=lambda u: -u.score) + units[self.sentence_candidates :]
 
     def _window(self, unit: ScoredUnit) -> SourceSpan:
         """The unit's sentence with ``window`` neighbours each side, within its passage."""
@@ -122,6 +152,12 @@ class EvidenceSelector:
                 continue
             evidence.append(Evidence(len(evidence) + 1, span, unit.score, [unit.span]))
         return evidence, units
+
+
+def _rarity(asked: set[str], held: list[set[str]]) -> dict[str, float]:
+    """Each question term's weight: rarer among the candidate sentences, more telling (a
+    library about London says "London" everywhere; "hard bit" picks one sentence out)."""
+    return {t: math.log(1 + len(held) / (1 + sum(t in h for h in held))) for t in asked}
 
 
 def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:

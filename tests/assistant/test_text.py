@@ -67,6 +67,27 @@ def test_person_answers_must_name_someone_the_question_does_not():
 @pytest.mark.parametrize(
     "question,holds,lacks",
     [
+        # The post asked about must stand with the name: a chair is not a chief officer.
+        ("What is the name of Lewisham CCG's chief officer?",
+         "Lewisham CCG chief officer Martin Wilkinson spoke first.",
+         "Lewisham CCG chair Marc Rowland provided the answer in his talk."),
+        ("What is the name of the mayor of London?",
+         "The mayor, Sadiq Khan, opened the event.",
+         "Former NHS London deputy chief Anne Rainsberry stayed to hold the ring."),
+        # No post named: any name the question doesn't give will do.
+        ("What is the name of the person who chairs the panel?",
+         "Dr Jane Smith chairs the panel.", "The panel meets monthly."),
+    ],
+)
+def test_the_name_of_a_post_must_be_given_with_that_post(question, holds, lacks):
+    named = answer_type(question)
+    assert named(holds)
+    assert not named(lacks)
+
+
+@pytest.mark.parametrize(
+    "question,holds,lacks",
+    [
         # Sentences as the published documents print them.
         ("How many local resilience forums took part in Exercise Cygnus?",
          "only 8 out of 42 local resilience forums took part in Exercise Cygnus",
