@@ -22,6 +22,9 @@ from bm25s.stopwords import STOPWORDS_EN
 _WORD = re.compile(r"\w+(?:['’&]\w+)*")
 # A sentence ends at . ! ? (and closing quotes or brackets) followed by space, or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"”’)\]]*[ \t]+|\n+")
+_LINE_BREAK = re.compile(r"\n+")
+# A body row of a table as ingest/structure.table_lines writes it: "header: value | …".
+_TABLE_ROW = re.compile(r"[^|\n.!?]{1,120}?: .*? \| ")
 # Long list-like sentences are cut at semicolons so that one clause can be cited alone.
 _LONG_SENTENCE = 300
 _CLAUSE = re.compile(r"(?<=;)[ \t]+")
@@ -58,13 +61,21 @@ def _pieces(text: str, boundary: re.Pattern[str], offset: int) -> list[Span]:
 
 
 def sentences(text: str, offset: int = 0) -> list[Span]:
-    """The sentences of ``text`` (long ones cut into clauses), offsets shifted by ``offset``."""
+    """The sentences of ``text`` (long ones cut into clauses), offsets shifted by ``offset``.
+    A table row as ingestion writes it ("Age: 12 months | Vaccines: • Two doses of MenB.")
+    stays one sentence, so each figure keeps its row.
+
+    >>> [s.text for s in sentences("Age: 1 | Dose: One. Two.\\nSee above. Then")]
+    ['Age: 1 | Dose: One. Two.', 'See above.', 'Then']
+    """
     result = []
-    for sentence in _pieces(text, _BOUNDARY, offset):
-        if len(sentence.text) > _LONG_SENTENCE:
-            result.extend(_pieces(sentence.text, _CLAUSE, sentence.start))
-        else:
-            result.append(sentence)
+    for line in _pieces(text, _LINE_BREAK, offset):
+        pieces = [line] if _TABLE_ROW.match(line.text) else _pieces(line.text, _BOUNDARY, line.start)
+        for sentence in pieces:
+            if len(sentence.text) > _LONG_SENTENCE:
+                result.extend(_pieces(sentence.text, _CLAUSE, sentence.start))
+            else:
+                result.append(sentence)
     return result
 
 

@@ -62,11 +62,20 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‛": "'", "“": '"', "”": 
                          "–": "-", "—": "-"})
 
 
+# The space some write between a number and its unit or scale.
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=%|(?:bn|m|k|billion|million|thousand|trillion)\b)")
+
+
 def normalised(text: str) -> str:
-    """Lower case, compatibility forms, straight quotes and dashes, single spaces: so a fact
-    matches however the document typeset it."""
+    """Lower case, compatibility forms, straight quotes and dashes, single spaces, none
+    between a number and its unit ("£1 billion" is "£1billion"): so a fact matches however
+    the document or the answer typeset it.
+
+    >>> normalised("£1 Billion,  ‘5 %’") == normalised("£1billion, '5%'")
+    True
+    """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return re.sub(r"\s+", " ", text).lower()
+    return _NUMBER_UNIT.sub("", re.sub(r"\s+", " ", text).lower())
 
 
 def quotes_furniture(answer: str) -> bool:

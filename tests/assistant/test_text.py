@@ -25,6 +25,23 @@ def test_long_list_sentences_are_cut_into_clauses():
     assert clauses[3].text == "body number 3 of the landscape;"
 
 
+def test_a_table_row_stays_one_sentence_so_its_figures_keep_their_row():
+    # Table 11.2 of the Green Book's chapter 11, as ingestion writes its rows.
+    text = ("Table 11.2 Routine immunisation schedule\n\nKey age: At the age of 12 months | "
+            "Vaccines child should have had or catch-up with: • Three doses of diphtheria, "
+            "tetanus, polio, pertussis, Hib and hepatitis B containing vaccine. • A single dose "
+            "of PCV vaccine. • Two doses of MenB vaccine.\nKey age: At the age of 24 months | "
+            "Vaccines: • A dose of MenC. Prose after it. And more.")
+    spans = sentences(text, offset=7)
+    assert [s.text[:20] for s in spans] == [
+        "Table 11.2 Routine i", "Key age: At the age ", "Key age: At the age ",
+    ]
+    assert spans[1].text.endswith("Two doses of MenB vaccine.")
+    assert all(text[s.start - 7 : s.end - 7] == s.text for s in spans)
+    # Prose is still cut at its full stops.
+    assert len(sentences("Key age matters. Vaccines: two | not a row")) == 2
+
+
 def test_offset_shifts_every_span():
     assert [(s.start, s.end) for s in sentences("A b. C d.", offset=100)] == [(100, 104), (105, 109)]
 

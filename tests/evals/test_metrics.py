@@ -79,6 +79,10 @@ def test_facts_match_however_the_document_typeset_quotes_dashes_and_spaces():
     q = EvalQuestion("t", "?", True, all_of=("patient's GP", "2024-25"))
     assert fact_found(q, "The patient’s  GP, for 2024–25 [1].")
     assert not fact_found(q, "The patient’s consultant, for 2024–25 [1].")
+    # A number and its scale or unit, written together or apart.
+    money = EvalQuestion("m", "?", True, all_of=("£1billion", "52 %"))
+    assert fact_found(money, "£1 billion has been paid; 52% developed it [1].")
+    assert not fact_found(money, "£1 has been paid; 52% developed it [1].")
 
 
 def test_key_points_count_any_listed_phrasing():
