@@ -20,9 +20,10 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _WORD = re.compile(r"\w+(?:['’&]\w+)*")
-# A sentence ends at . ! ? (and closing quotes or brackets) followed by space, or at a line break.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"”’)\]]*[ \t]+|\n+")
+# A sentence ends at a line break, or within a line at . ! ? (and closing quotes or brackets)
+# followed by space.
 _LINE_BREAK = re.compile(r"\n+")
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"”’)\]]*[ \t]+")
 # A body row of a table as ingest/structure.table_lines writes it: "header: value | …".
 _TABLE_ROW = re.compile(r"[^|\n.!?]{1,120}?: .*? \| ")
 # Long list-like sentences are cut at semicolons so that one clause can be cited alone.
@@ -224,7 +225,7 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
         def names_one(text: str) -> bool:
             return any(
                 not {w.lower() for w in words(name)} <= asked for name in _names(text)
-            ) and role <= terms(text)
+            ) and (not role or role <= terms(text))
 
         return names_one
     return None

@@ -35,7 +35,7 @@ class ScoredUnit:
     span: Span
     position: int  # index among the passage's sentences
     similarity: float  # cosine similarity to the question
-    lexical: float  # share of the question's content terms it contains
+    lexical: float  # share of the question's content terms it contains, weighted by rarity
     typed: bool | None  # holds what the question asks for (a number, a time, a name), if known
     score: float
     # The cross-encoder's logit for the sentence with its neighbours, when it read it.
@@ -98,7 +98,7 @@ class EvidenceSelector:
             if passage.rerank_score is not None:
                 # The cross-encoder read the whole passage with the question: a sentence in a
                 # passage it judged to answer counts for more (squashed to 0–1).
-                score += self.rerank_weight / (1.0 + math.exp(-passage.rerank_score))
+                score += self.rerank_weight * _squashed(passage.rerank_score)
             units.append(
                 ScoredUnit(
                     passage, span, position, float(similarity), lexical, typed,
@@ -118,7 +118,7 @@ class EvidenceSelector:
         logits = self.reranker.score(question, [self._window(u).text for u in head])
         rescored = [
             replace(u, rerank_score=logit,
-                    score=u.score + self.sentence_rerank_weight / (1.0 + math.exp(-logit)))
+                    score=u.score + self.sentence_rerank_weight * _squashed(logit))
             for u, logit in zip(head, logits, strict=True)
         ]
         return sorted(rescored, key=lambda u: -u.score) + units[self.sentence_candidates :]
@@ -152,6 +152,11 @@ class EvidenceSelector:
                 continue
             evidence.append(Evidence(len(evidence) + 1, span, unit.score, [unit.span]))
         return evidence, units
+
+
+def _squashed(logit: float) -> float:
+    """A cross-encoder logit as a 0–1 share."""
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
 def _rarity(asked: set[str], held: list[set[str]]) -> dict[str, float]:
