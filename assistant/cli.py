@@ -208,12 +208,14 @@ def evaluate(
     dataset: Annotated[str, typer.Option(
         help="gold: evals/gold.jsonl on documents/. covid-qa: the external benchmark "
         "(evals/data/covid-qa/). policy: evals/policy.jsonl on 12 published policy documents "
-        "(evals/data/policy/).")] = "gold",
+        "(evals/data/policy/). pubmedqa: 100 questions over 1,000 PubMed abstracts, scored on "
+        "citing the right one (evals/data/pubmedqa/).")] = "gold",
     generator: Annotated[str, typer.Option(
         "--generator", "-g", help="extractive (no model) or llm.")] = "extractive",
     limit: Annotated[int | None, typer.Option(min=1, help="Ask only the first N questions.")] = None,
     full: Annotated[bool, typer.Option(
-        "--full", help="covid-qa: all 1,380 questions, not the fixed sample of 150.")] = False,
+        "--full", help="covid-qa: all 1,380 questions, not the fixed sample of 150; "
+        "pubmedqa: all 1,000, not 100.")] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 1 if a metric falls below evals/thresholds.toml.")] = False,
     baseline_answers: Annotated[bool | None, typer.Option(

@@ -1,5 +1,5 @@
-"""Evaluation datasets: the gold questions about documents/, COVID-QA and published policy
-documents (both in evals/data/).
+"""Evaluation datasets: the gold questions about documents/, COVID-QA, PubMedQA and published
+policy documents (the last three in evals/data/).
 
 A dataset is a folder of documents to ingest plus questions; an answerable question knows
 the facts a correct answer holds and, when it can be located, the supporting span in the
@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from assistant.settings import REPO_ROOT
+from assistant.text import sentences
 
 GOLD_PATH = REPO_ROOT / "evals" / "gold.jsonl"
 POLICY_PATH = REPO_ROOT / "evals" / "policy.jsonl"
@@ -31,6 +32,12 @@ COVID_QA_PATH = REPO_ROOT / "evals" / "data" / "covid-qa" / "200423_covidQA.json
 # The fixed sample CI and a plain run use; --full asks all 1,380.
 COVID_QA_SAMPLE = 150
 COVID_QA_SEED = 20261125
+PUBMEDQA_PATH = REPO_ROOT / "evals" / "data" / "pubmedqa" / "ori_pqal.json"
+# 100 questions over all 1,000 abstracts; --full asks all 1,000.
+PUBMEDQA_SAMPLE = 100
+PUBMEDQA_SEED = 20261130
+# A citation's title: an abstract's first sentence, cut at a word to about this length.
+_TITLE_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -134,9 +141,7 @@ def load_covid_qa(
     matter, the paper's text verbatim as the body, so answer offsets stay valid: ``.txt``,
     because a ``.md`` file is read as Markdown, whose markup is taken out) and
     returns a seeded sample of the questions (all 1,380 with ``sample=None``)."""
-    if not path.exists():
-        raise FileNotFoundError(f"COVID-QA is not at {path}; restore it with `git checkout evals/data`")
-    papers = json.loads(path.read_text(encoding="utf-8"))["data"]
+    papers = _read_json(path, "COVID-QA")["data"]
     work_dir.mkdir(parents=True, exist_ok=True)
     for markdown in work_dir.glob("*.md"):  # written by earlier versions; the .txt replace them
         markdown.unlink()
@@ -145,7 +150,8 @@ def load_covid_qa(
         for paragraph in paper["paragraphs"]:
             context = paragraph["context"]
             doc_id = f"covid-qa-{paragraph['document_id']}"
-            _write_if_changed(work_dir / f"{doc_id}.txt", _with_front_matter(context))
+            _write_if_changed(work_dir / f"{doc_id}.txt",
+                              _with_front_matter(_covid_header(context), context))
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
                 text = answer["text"]
@@ -158,9 +164,65 @@ def load_covid_qa(
                         all_of=(text.strip(),),
                     )
                 )
+    return Dataset("covid-qa", work_dir, _sampled(questions, sample, seed))
+
+
+def load_pubmedqa(
+    work_dir: Path, path: Path = PUBMEDQA_PATH, sample: int | None = PUBMEDQA_SAMPLE,
+    seed: int = PUBMEDQA_SEED,
+) -> Dataset:
+    """Writes PubMedQA's 1,000 labelled abstracts as ``pubmedqa-<pmid>.txt`` under
+    ``work_dir`` and returns a seeded sample of their questions (all 1,000 with
+    ``sample=None``), one per abstract and each answerable.
+
+    A file holds the abstract as published: its paragraphs (background, methods,
+    results…), a blank line apart, then its conclusion (``LONG_ANSWER``). The front matter
+    gives as title the abstract's first sentence (PubMedQA's only title is the question
+    itself, the paper's title, which would give the answer away) and the year, when
+    known, as date. A
+    question's gold span is the conclusion, scored as COVID-QA's spans are; an answer is
+    from the right document when it cites ``pubmedqa-<pmid>``."""
+    abstracts = _read_json(path, "PubMedQA")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    questions = []
+    for pmid, entry in abstracts.items():
+        doc_id = f"pubmedqa-{pmid}"
+        opening = "\n\n".join(paragraph.strip() for paragraph in entry["CONTEXTS"])
+        conclusion = entry["LONG_ANSWER"].strip()
+        start = len(opening) + 2
+        header = {"title": _first_sentence(entry["CONTEXTS"][0])}
+        if entry.get("YEAR"):  # 58 of the 1,000 have none
+            header["date"] = str(entry["YEAR"])
+        _write_if_changed(work_dir / f"{doc_id}.txt",
+                          _with_front_matter(header, f"{opening}\n\n{conclusion}\n"))
+        questions.append(EvalQuestion(
+            id=doc_id, question=entry["QUESTION"].strip(), answerable=True,
+            span=GoldSpan(doc_id, start, start + len(conclusion), conclusion), scoring="span",
+            all_of=(conclusion,), doc_ids=(doc_id,),
+        ))
+    return Dataset("pubmedqa", work_dir, _sampled(questions, sample, seed))
+
+
+def _read_json(path: Path, name: str):
+    if not path.exists():
+        raise FileNotFoundError(f"{name} is not at {path}; restore it with `git checkout evals/data`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _sampled(questions: list[EvalQuestion], sample: int | None, seed: int) -> list[EvalQuestion]:
+    """A seeded sample of ``sample`` questions; all of them when ``sample`` is None."""
     if sample is not None and sample < len(questions):
-        questions = random.Random(seed).sample(questions, sample)
-    return Dataset("covid-qa", work_dir, questions)
+        return random.Random(seed).sample(questions, sample)
+    return questions
+
+
+def _first_sentence(text: str) -> str:
+    """The text's first sentence, cut at a word to about ``_TITLE_CHARS`` characters."""
+    found = sentences(text.strip())
+    first = found[0].text.strip() if found else text.strip()
+    if len(first) <= _TITLE_CHARS:
+        return first
+    return first[:_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def _locate(context: str, text: str, hint: int) -> int:
@@ -175,15 +237,19 @@ def _locate(context: str, text: str, hint: int) -> int:
     return min(found, key=lambda offset: abs(offset - hint)) if found else -1
 
 
-def _with_front_matter(context: str) -> str:
+def _covid_header(context: str) -> dict[str, str]:
     lines = context.split("\n")
     header = {"title": lines[0].strip() or "COVID-QA paper"}
     # The papers open with title, URL, authors and date, one per line (blank lines between).
     filled = [line.strip() for line in lines[1:8] if line.strip()]
     if len(filled) >= 2:
         header["author"] = filled[1][:300]
+    return header
+
+
+def _with_front_matter(header: dict[str, str], body: str) -> str:
     front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, width=10_000)
-    return f"---\n{front}---\n{context}"
+    return f"---\n{front}---\n{body}"
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -197,4 +263,6 @@ DATASETS: dict[str, Callable[[Path, bool], Dataset]] = {
     "covid-qa": lambda folder, full: load_covid_qa(
         folder / "papers", sample=None if full else COVID_QA_SAMPLE),
     "policy": lambda folder, full: load_policy(),
+    "pubmedqa": lambda folder, full: load_pubmedqa(
+        folder / "abstracts", sample=None if full else PUBMEDQA_SAMPLE),
 }
