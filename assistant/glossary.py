@@ -1,6 +1,7 @@
 """The field's acronyms, both ways: retrieval expands queries with them, refusal accepts either form.
 
-Read from ``glossary.toml`` (``[acronyms]`` short form = long form).
+Read from ``glossary.toml``: ``[acronyms]`` short form = long form, and ``[places]`` a
+people's adjective = its place ("French" = "France"), used the same way.
 
 Example:
     >>> Glossary({"STP": "sustainability and transformation partnership"}).variants("STPs")
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+
+from assistant.text import words
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.toml")
 
@@ -25,7 +28,8 @@ class Glossary:
     @classmethod
     def load(cls, path: Path = GLOSSARY_PATH) -> Glossary:
         with path.open("rb") as handle:
-            return cls(tomllib.load(handle).get("acronyms", {}))
+            tables = tomllib.load(handle)
+        return cls({**tables.get("acronyms", {}), **tables.get("places", {})})
 
     def expand(self, query: str) -> str:
         """The query with the other form of every term it uses appended once.
@@ -35,7 +39,7 @@ class Glossary:
         """
         additions = []
         for short, long in self.acronyms.items():
-            uses_short = re.search(rf"(?<![\w/]){re.escape(short)}s?(?![\w/])", query)
+            uses_short = _written(short, query, exact_case=True)
             uses_long = long.lower() in query.lower()
             if uses_short and not uses_long:
                 additions.append(long)
@@ -51,3 +55,24 @@ class Glossary:
             if term.lower() == long.lower():
                 return [term, short]
         return [term]
+
+    def covered(self, question: str, text: str) -> set[str]:
+        """The question's words (lower case) that belong to a form the text writes the
+        other way: "United States" when a passage says "U.S.", "French" when it says "France".
+
+        >>> sorted(Glossary({"U.S.": "United States"}).covered("Is it so in the United States?", "the U.S."))
+        ['states', 'united']
+        """
+        found: set[str] = set()
+        for short, long in self.acronyms.items():
+            for asked, other in ((short, long), (long, short)):
+                if _written(asked, question, asked is short) and _written(other, text, other is short):
+                    found |= {w.lower() for w in words(asked)}
+        return found
+
+
+def _written(form: str, text: str, exact_case: bool) -> bool:
+    """Whether the text uses the form: a short form as written ("US", not "us" or "using"),
+    a long one in any case, with a plural allowed."""
+    flags = 0 if exact_case else re.IGNORECASE
+    return re.search(rf"(?<![\w/]){re.escape(form)}s?(?![\w/])", text, flags) is not None

@@ -365,3 +365,30 @@ def coverage(claim: str, evidence: str) -> float:
     if not claimed:
         return 1.0
     return len(claimed & terms(evidence)) / len(claimed)
+
+
+_ATTRIBUTION = r"(?:\baccording to\s+|\bby\s+)?{name}(?:['’]s?\b)?\s*,?\s*"
+_SURNAME_FIRST = re.compile(r"^\s*([A-Z][a-z’'-]+),\s*([A-Z][a-z’'-]+)\s*$")
+
+
+def without_attribution(question: str, authors: set[str]) -> str:
+    """The question without the name of a person who wrote the documents it is asked about:
+    "According to Dave West, what is the hard bit?" asks about his article's content, so his
+    name picks the document, not the sentence (it would pick his byline). Organisations stay
+    ("What does NHS England expect?"), and so does a name whose removal would leave fewer
+    than two content terms ("Who is Dave West?").
+
+    >>> without_attribution("What kind of devolution does Dave West dismiss?", {"Dave West"})
+    'What kind of devolution does dismiss?'
+    >>> without_attribution("What does Helen Smith's guidance cover?", {"Smith, Helen"})
+    'What does guidance cover?'
+    >>> without_attribution("Who is Dave West?", {"Dave West"})
+    'Who is Dave West?'
+    """
+    stripped = question
+    for author in sorted(authors):
+        author = _SURNAME_FIRST.sub(r"\2 \1", author)
+        for name in _names(author):
+            pattern = r"\s+".join(re.escape(part) for part in name.split())
+            stripped = re.sub(_ATTRIBUTION.format(name=pattern), "", stripped, flags=re.IGNORECASE)
+    return stripped if len(terms(stripped)) >= 2 else question

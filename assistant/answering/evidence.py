@@ -24,7 +24,7 @@ from assistant.answering.answer import Evidence
 from assistant.rerank import CrossEncoderReranker
 from assistant.retrieval import Passage
 from assistant.spans import SourceSpan
-from assistant.text import Span, answer_type, sentences, terms
+from assistant.text import Span, answer_type, sentences, terms, without_attribution
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class EvidenceSelector:
 
     def score_units(self, question: str, passages: list[Passage]) -> list[ScoredUnit]:
         """Every distinct sentence of the passages, best first."""
+        question = without_attribution(question, {p.span.author for p in passages})
         seen: set[tuple[str, int, int]] = set()
         candidates: list[tuple[Passage, Span, int]] = []
         for passage in passages:

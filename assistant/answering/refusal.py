@@ -110,8 +110,11 @@ class RefusalPolicy:
     def _missing(self, question: str, passages_text: str) -> list[str]:
         """The question's key terms the documents don't mention (see rule 2)."""
         library = self.library()
+        covered = self.glossary.covered(question, passages_text)
         missing = []
         for term in key_terms(question):
+            if term.lower() in covered:
+                continue
             variants = self.glossary.variants(term)
             if any(mentions(passages_text, v) for v in variants):
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.text import answer_kind, answer_type, coverage, sentences, terms
+from assistant.text import answer_kind, answer_type, coverage, sentences, terms, without_attribution
 from tests.conftest import DOCUMENTS_DIR
 
 
@@ -130,3 +130,23 @@ def test_how_many_answers_must_count_the_thing_asked_about(question, holds, lack
     counts = answer_type(question)
     assert counts(holds)
     assert not counts(lacks)
+
+
+@pytest.mark.parametrize(
+    "question,authors,expected",
+    [
+        ("According to Dave West, what is the hard bit of fixing leadership?", {"Dave West"},
+         "what is the hard bit of fixing leadership?"),
+        ("What comes last in Ben Clover's list of London bodies?", {"Ben Clover"},
+         "What comes last in list of London bodies?"),
+        ("What does Helen Smith's guidance say about prepayment?", {"Smith, Helen"},
+         "What does guidance say about prepayment?"),
+        # An organisation is content ("what NHS England expects"), not a byline.
+        ("What does NHS England expect of ICBs?", {"NHS England"},
+         "What does NHS England expect of ICBs?"),
+        # Nothing would be left to match a sentence with.
+        ("Who is Dave West?", {"Dave West"}, "Who is Dave West?"),
+    ],
+)
+def test_an_author_s_name_picks_the_document_not_the_sentence(question, authors, expected):
+    assert without_attribution(question, authors) == expected

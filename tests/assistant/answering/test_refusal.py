@@ -126,3 +126,26 @@ def test_a_best_passage_the_cross_encoder_scores_below_its_floor_is_refused():
     check = policy.check(question, judged, _units(question))
     assert check.refused and "no passage" in check.reason
     assert not policy.check(question, [replace(PASSAGE, rerank_score=2.0)], _units(question)).refused
+
+
+@pytest.mark.parametrize(
+    "question,refused",
+    [
+        # A people's adjective for its place, a country's short form for its name: the
+        # documents hold them, written the other way (seen on PubMedQA abstracts).
+        ("Do French clinicians find breaching confidentiality acceptable?", False),
+        ("Is gastric cancer different in Korea and the United States?", False),
+        # Not written either way.
+        ("Do German clinicians find breaching confidentiality acceptable?", True),
+        ("Is gastric cancer different in Korea and the United Kingdom?", True),
+    ],
+)
+def test_a_place_written_another_way_is_not_refused_as_never_mentioned(question, refused):
+    text = ("Clinicians in France were asked whether breaching confidentiality is acceptable. "
+            "Gastric cancer in Korea and the U.S. differs in stage at diagnosis.")
+    passage = Passage("c1", SourceSpan("a", "Abstract", "", "s", 0, len(text), text))
+    library = _library(text)
+    policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
+    unit = ScoredUnit(passage, Span(text, 0, len(text)), 0, 0.8, 1.0, None, 0.8)
+    check = policy.check(question, [passage], [unit])
+    assert check.refused is refused, check.reason
