@@ -124,12 +124,13 @@ class ChatApp:
     # --- Ask -------------------------------------------------------------------------
     def respond(
         self, question: str, messages: Messages, conversation: Conversation,
-        generator: str, k: int, request: gr.Request = None,
+        generator: str, k: int, scope: list[str] | None = None, request: gr.Request = None,
     ) -> Iterator[tuple[Messages, Conversation, str]]:
         """Streams the chat: the question, then the sources, then the growing answer.
 
         The conversation lives in the session's state, so each browser tab (or
-        ``gradio_client`` session) follows up on its own questions only."""
+        ``gradio_client`` session) follows up on its own questions only. ``scope``: the ids
+        of the documents to ask; none chosen asks the whole library."""
         messages = [*messages, {"role": "user", "content": render_question(question)}]
         key = uuid.uuid4().hex[:8]
         if wait := self._too_many(request):
@@ -139,7 +140,7 @@ class ChatApp:
         try:
             events = self.chain.stream(
                 question, history=[tuple(turn) for turn in conversation],
-                generator=generator, k=int(k),
+                generator=generator, k=int(k), docs=scope or None,
             )
             first = next(events)
         except QuestionError as error:
@@ -174,18 +175,28 @@ class ChatApp:
 
     def ask_api(
         self, question: str, generator: str = "llm", k: int = 0,
-        history: list[list[str]] | None = None, request: gr.Request = None,
+        history: list[list[str]] | None = None, docs: list[str] | None = None,
+        request: gr.Request = None,
     ) -> dict:
         """The answer as ``assistant ask --json`` prints it. ``k`` 0 means the default;
-        ``history`` is ``[[role, text], …]`` for follow-up questions."""
+        ``history`` is ``[[role, text], …]`` for follow-up questions; ``docs`` the ids of
+        the documents to ask (None: all)."""
         if wait := self._too_many(request):
             raise gr.Error(wait)
         try:
             return self.chain.answer(
                 question, history=history or [], generator=generator or None, k=int(k) or None,
+                docs=docs,
             ).to_dict()
         except QuestionError as error:
             raise gr.Error(str(error)) from None
+
+    def scope_view(self, chosen: list[str] | None = None) -> gr.Dropdown:
+        """The scope picker's choices, the library as it is now; choices since removed drop out."""
+        records = self.library.documents()
+        ids = {r.doc_id for r in records}
+        return gr.Dropdown(choices=[(f"{r.title} ({r.doc_id})", r.doc_id) for r in records],
+                           value=[d for d in chosen or [] if d in ids])
 
     # --- Library ---------------------------------------------------------------------
     def library_view(self) -> tuple[list[list], gr.Dropdown]:
@@ -276,6 +287,10 @@ class ChatApp:
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     new = gr.Button("New conversation", scale=1, elem_id="new-conversation")
+                scope = gr.Dropdown(
+                    label="Ask only these documents (none chosen: the whole library)",
+                    multiselect=True, value=[], elem_id="scope",
+                )
                 with gr.Accordion("Answer settings", open=False):
                     generator = gr.Radio(
                         generator_choices(settings), value=settings.generator,
@@ -283,7 +298,7 @@ class ChatApp:
                     )
                     k = gr.Slider(1, 20, value=settings.top_k, step=1,
                                   label="Passages to search", elem_id="k")
-                chat_inputs = [question, chatbot, conversation, generator, k]
+                chat_inputs = [question, chatbot, conversation, generator, k, scope]
                 chat_outputs = [chatbot, conversation, question]
                 for trigger, name in ((question.submit, "chat"), (ask.click, "chat_click")):
                     trigger(self.respond, chat_inputs, chat_outputs,
@@ -291,6 +306,8 @@ class ChatApp:
                             api_name=name,
                             api_visibility="public" if name == "chat" else "private")
                 new.click(self.new_conversation, None, chat_outputs, api_visibility="private")
+                page.load(self.scope_view, scope, scope, api_visibility="private")
+                scope.focus(self.scope_view, scope, scope, api_visibility="private")
 
             with gr.Tab("Library", id="library"):
                 gr.Markdown(

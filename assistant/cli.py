@@ -174,11 +174,14 @@ def ask(
         "ASSISTANT_LLM_URL is set). extractive: quote the documents, no model.")] = None,
     k: Annotated[int | None, typer.Option(
         "--k", min=1, max=MAX_TOP_K, help="Passages to retrieve.")] = None,
+    docs: Annotated[list[str] | None, typer.Option(
+        "--doc", help="Ask only this document (its id from `assistant docs list`); "
+        "repeat for several. Default: the whole library.")] = None,
 ) -> None:
     """Answer a question from the documents, with numbered citations, or say they don't cover it.
 
     Plain mode streams the answer, then lists each cited passage. Exits 2 for an empty or
-    over-long question.
+    over-long question, or a --doc the library doesn't hold.
     """
     from assistant.answering.answer import DoneEvent, QuestionError, TokenEvent
 
@@ -188,11 +191,11 @@ def ask(
     chain = _parts().chain
     try:
         if as_json:
-            print(json.dumps(chain.answer(question, generator=generator, k=k).to_dict(),
+            print(json.dumps(chain.answer(question, generator=generator, k=k, docs=docs).to_dict(),
                              indent=2, ensure_ascii=False))
             return
         streamed = ""
-        for event in chain.stream(question, generator=generator, k=k):
+        for event in chain.stream(question, generator=generator, k=k, docs=docs):
             if isinstance(event, TokenEvent):
                 streamed += event.text
                 out.print(event.text, end="", markup=False, highlight=False)

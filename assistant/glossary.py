@@ -1,7 +1,8 @@
 """The field's acronyms, both ways: retrieval expands queries with them, refusal accepts either form.
 
-Read from ``glossary.toml``: ``[acronyms]`` short form = long form, and ``[places]`` a
-people's adjective = its place ("French" = "France"), used the same way.
+Read from ``glossary.toml``: ``[acronyms]`` short form = long form, both ways; ``[places]``
+a place written another way ("French" = "France", "U.S." = "United States"), which counts as
+a mention but never expands a search.
 
 Example:
     >>> Glossary({"STP": "sustainability and transformation partnership"}).variants("STPs")
@@ -22,14 +23,16 @@ GLOSSARY_PATH = Path(__file__).with_name("glossary.toml")
 class Glossary:
     """Expands acronyms to their long form and long forms to their acronym."""
 
-    def __init__(self, acronyms: dict[str, str]) -> None:
+    def __init__(self, acronyms: dict[str, str], places: dict[str, str] | None = None) -> None:
         self.acronyms = acronyms
+        self.places = places or {}
+        self._forms = {**acronyms, **self.places}  # every pair of forms that mean one thing
 
     @classmethod
     def load(cls, path: Path = GLOSSARY_PATH) -> Glossary:
         with path.open("rb") as handle:
             tables = tomllib.load(handle)
-        return cls({**tables.get("acronyms", {}), **tables.get("places", {})})
+        return cls(tables.get("acronyms", {}), tables.get("places", {}))
 
     def expand(self, query: str) -> str:
         """The query with the other form of every term it uses appended once.
@@ -49,7 +52,7 @@ class Glossary:
 
     def variants(self, term: str) -> list[str]:
         """The term and its other form, if the glossary knows one (case-insensitive)."""
-        for short, long in self.acronyms.items():
+        for short, long in self._forms.items():
             if term.upper().rstrip("S") == short.upper() or term.upper() == short.upper():
                 return [term, long]
             if term.lower() == long.lower():
@@ -60,11 +63,11 @@ class Glossary:
         """The question's words (lower case) that belong to a form the text writes the
         other way: "United States" when a passage says "U.S.", "French" when it says "France".
 
-        >>> sorted(Glossary({"U.S.": "United States"}).covered("Is it so in the United States?", "the U.S."))
+        >>> sorted(Glossary({}, {"U.S.": "United States"}).covered("Is it so in the United States?", "the U.S."))
         ['states', 'united']
         """
         found: set[str] = set()
-        for short, long in self.acronyms.items():
+        for short, long in self._forms.items():
             for asked, other in ((short, long), (long, short)):
                 if _written(asked, question, asked is short) and _written(other, text, other is short):
                     found |= {w.lower() for w in words(asked)}

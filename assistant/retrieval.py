@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import bm25s
+import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 from bm25s.tokenization import Tokenizer
@@ -168,6 +169,7 @@ class KeywordIndex:
         self._background: threading.Thread | None = None
         self._version: str | None = None
         self._ids: list[str] = []
+        self._doc_ids: list[str] = []  # each chunk's document, for searches within a scope
         self._bm25: bm25s.BM25 | None = None
         self._tokenizer: Tokenizer | None = None
         self._terms = EMPTY_LIBRARY
@@ -176,9 +178,10 @@ class KeywordIndex:
         with self._build_lock:
             if version == self._version:
                 return
-            stored = list(read_all(self._vector_store, "documents"))  # type: ignore[arg-type]
-            ids = [chunk_id for chunk_id, _ in stored]
-            texts = [text for _, text in stored]
+            stored = list(read_all(self._vector_store, "documents", "metadatas"))  # type: ignore[arg-type]
+            ids = [chunk_id for chunk_id, _, _ in stored]
+            texts = [text for _, text, _ in stored]
+            doc_ids = [meta.get("doc_id", "") for _, _, meta in stored]
             tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
             bm25 = None
             if ids:
@@ -188,6 +191,7 @@ class KeywordIndex:
             terms = LibraryTerms.of(tokenizer, texts)
             with self._state_lock:
                 self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
+                self._doc_ids = doc_ids
                 self._terms = terms
 
     def _refresh(self) -> None:
@@ -215,16 +219,23 @@ class KeywordIndex:
         with self._state_lock:
             return self._terms
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Chunk ids with a positive BM25 score, best first."""
+    def search(
+        self, query: str, k: int, docs: frozenset[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Chunk ids with a positive BM25 score, best first; only chunks of ``docs`` if given."""
         self._refresh()
         with self._state_lock:
-            bm25, tokenizer, ids = self._bm25, self._tokenizer, self._ids
+            bm25, tokenizer, ids, doc_ids = self._bm25, self._tokenizer, self._ids, self._doc_ids
         if bm25 is None or tokenizer is None:
             return []
+        mask = None
+        if docs is not None:
+            # Masked chunks score 0, and only positive scores are returned.
+            mask = np.fromiter((d in docs for d in doc_ids), dtype=np.float32, count=len(ids))
         tokens = tokenizer.tokenize([query], update_vocab=False, return_as="ids",
                                     show_progress=False)
-        found, scores = bm25.retrieve(tokens, k=min(k, len(ids)), show_progress=False)
+        found, scores = bm25.retrieve(tokens, k=min(k, len(ids)), show_progress=False,
+                                      weight_mask=mask)
         return [(ids[i], float(s)) for i, s in zip(found[0], scores[0]) if s > 0]
 
 
@@ -254,10 +265,18 @@ class HybridRetriever(BaseRetriever):
     def model_post_init(self, context: object) -> None:
         self._keyword_index = KeywordIndex(self.vector_store, self.catalog)
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
+    def search(
+        self, query: str, k: int | None = None, docs: Collection[str] | None = None
+    ) -> list[Passage]:
+        """The best ``k`` passages, from the documents ``docs`` names (all when None)."""
+        scope = frozenset(docs) if docs is not None else None
+        if scope is not None and not scope:
+            return []
         expanded = self.glossary.expand(query)
-        dense = self.vector_store.similarity_search_with_score(expanded, k=self.dense_k)
-        keyword = self._keyword_index.search(expanded, self.keyword_k)
+        where = {"doc_id": {"$in": sorted(scope)}} if scope is not None else None
+        dense = self.vector_store.similarity_search_with_score(
+            expanded, k=self.dense_k, filter=where)
+        keyword = self._keyword_index.search(expanded, self.keyword_k, scope)
         by_id = {str(doc.id): Passage.of_chunk(doc) for doc, _ in dense}
         # Chroma returns cosine distance for this collection; similarity is 1 - distance.
         similarity = {str(doc.id): 1.0 - float(distance) for doc, distance in dense}

@@ -143,15 +143,18 @@ def reembed(
     return total
 
 
-def read_all(vector_store: Chroma, field: str, page_size: int = 20_000) -> Iterator[tuple[str, Any]]:
-    """Every chunk's id with one stored field (``"documents"`` or ``"metadatas"``).
+def read_all(
+    vector_store: Chroma, *fields: str, page_size: int = 20_000
+) -> Iterator[tuple[Any, ...]]:
+    """Every chunk's id with the stored fields asked for (``"documents"``, ``"metadatas"``):
+    ``(id, document)``, or ``(id, document, metadata)`` for both.
 
     Read in pages: a Chroma server answers a million chunks in one response badly.
     """
     offset = 0
     while True:
-        page = vector_store.get(include=[field], limit=page_size, offset=offset)
-        yield from zip(page["ids"], page[field])
+        page = vector_store.get(include=list(fields), limit=page_size, offset=offset)
+        yield from zip(page["ids"], *(page[field] for field in fields))
         offset += len(page["ids"])
         if len(page["ids"]) < page_size:
             return

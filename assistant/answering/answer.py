@@ -19,6 +19,8 @@ from assistant.text import Span
 
 # What every refusal starts with; the reason follows it.
 REFUSAL = "The documents don't cover this."
+# The same, when the question was asked of chosen documents only.
+SCOPED_REFUSAL = "The chosen documents don't cover this."
 
 
 class QuestionError(ValueError):
@@ -86,6 +88,8 @@ class Answer:
     refusal_reason: str | None = None
     fallback: str | None = None
     evidence: list[Evidence] = field(default_factory=list, repr=False)
+    scope: list[str] | None = None  # the documents asked, when not the whole library
+    kind: str = "fact"  # the shape of answer asked for: fact, list, steps, compare, summary
 
     def to_dict(self) -> dict:
         return {
@@ -94,7 +98,8 @@ class Answer:
             "verification": self.verification, "timings": self.timings,
             "standalone_question": self.standalone_question,
             "refusal_reason": self.refusal_reason, "fallback": self.fallback,
-            "sources": [e.as_dict() for e in self.evidence],
+            "sources": [e.as_dict() for e in self.evidence], "scope": self.scope,
+            "kind": self.kind,
         }
 
 

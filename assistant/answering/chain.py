@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 
 from assistant.answering.answer import (
     REFUSAL,
+    SCOPED_REFUSAL,
     Answer,
     DoneEvent,
     Event,
@@ -32,6 +33,7 @@ from assistant.answering.citations import MARKER, MarkerFilter, verify
 from assistant.answering.evidence import EvidenceSelector, ScoredUnit
 from assistant.answering.follow_up import FollowUpRewriter
 from assistant.answering.generator import Generator
+from assistant.answering.question_kind import question_kind
 from assistant.answering.refusal import RefusalPolicy
 from assistant.glossary import Glossary
 from assistant.retrieval import HybridRetriever
@@ -94,6 +96,7 @@ class AnswerChain:
         history: Sequence = (),
         generator: str | None = None,
         k: int | None = None,
+        docs: Sequence[str] | None = None,
     ) -> Iterator[Event]:
         started = time.perf_counter()
         question = clean_question(question, self.max_question_chars)
@@ -103,18 +106,19 @@ class AnswerChain:
         if k is not None and not 1 <= k <= MAX_TOP_K:
             raise QuestionError(
                 f"Passages to search must be between 1 and {MAX_TOP_K}, not {k}.")
+        scope = self._scope(docs)
         standalone = self.follow_up.standalone(question, history, self.generators[name])
-        passages = self.retriever.search(standalone, k)
+        passages = self.retriever.search(standalone, k, scope)
         evidence, units = self.selector.select(self.glossary.expand(standalone), passages)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
         result = Answer(
             question=question, answer="", refused=check.refused, citations=[], generator=name,
             verification={}, timings=timings, standalone_question=standalone,
-            refusal_reason=check.reason,
+            refusal_reason=check.reason, scope=scope, kind=question_kind(standalone),
         )
         if check.refused:
-            result.answer = f"{REFUSAL} (Why: {check.reason}.)"
+            result.answer = f"{SCOPED_REFUSAL if scope else REFUSAL} (Why: {check.reason}.)"
             timings.update(first_token_ms=ms_since(started), total_ms=ms_since(started))
             yield SourcesEvent([])
             yield TokenEvent(result.answer)
@@ -152,6 +156,22 @@ class AnswerChain:
             self._verify_into(result, quoted, evidence)
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)
+
+    def _scope(self, docs: Sequence[str] | None) -> list[str] | None:
+        """The documents a question is restricted to, checked; None: the whole library."""
+        if docs is None:
+            return None
+        chosen = list(dict.fromkeys(d.strip() for d in docs if d.strip()))
+        if not chosen:
+            raise QuestionError(
+                "The scope names no documents. Choose at least one, or leave the scope out "
+                "to ask the whole library.")
+        unknown = [d for d in chosen if self.retriever.catalog.get(d) is None]
+        if unknown:
+            raise QuestionError(
+                f"No document {', '.join(repr(d) for d in unknown)} in the library; "
+                "`assistant docs list` shows the ids of those it holds.")
+        return chosen
 
     def _key_quote(
         self, result: Answer, evidence: list[Evidence], units: list[ScoredUnit]
@@ -204,9 +224,9 @@ class AnswerChain:
 
     def answer(
         self, question: str, history: Sequence = (), generator: str | None = None,
-        k: int | None = None,
+        k: int | None = None, docs: Sequence[str] | None = None,
     ) -> Answer:
-        for event in self.stream(question, history, generator, k):
+        for event in self.stream(question, history, generator, k, docs):
             if isinstance(event, DoneEvent):
                 return event.answer
         raise RuntimeError("the answering stream ended without an answer")

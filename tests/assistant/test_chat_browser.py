@@ -198,3 +198,34 @@ def test_the_answering_is_callable_through_gradio_client(chat_url):
     assert all(c["text"] in text for c in result["citations"])
     with pytest.raises(Exception, match="empty"):
         client.predict("  ", "extractive", 0, None, api_name="/ask")
+
+
+def test_a_question_asked_of_one_chosen_document_cites_only_it(page):
+    use_quotes(page)
+    west = "London lacks a clear, capable strategic NHS function"
+    page.locator("#scope input").click()
+    page.get_by_role("option", name=re.compile(re.escape(west))).click()
+    page.keyboard.press("Escape")
+    answer = ask(page, "Which services did NHS London redesign?")
+    assert "stroke and trauma" in answer.inner_text()
+    assert answer.locator(".pa-cite").count() >= 1
+    titles = page.locator(".pa-sources").last.locator(".pa-title").all_text_contents()
+    assert titles and set(titles) == {west}
+
+
+def test_a_scoped_question_through_gradio_client_and_an_unknown_scope(chat_url):
+    from gradio_client import Client
+
+    client = Client(chat_url, verbose=False)
+    listing = client.predict(
+        "Who chairs Lewisham CCG?", "extractive", 0, None, None, api_name="/ask")
+    clover = next(c["doc_id"] for c in listing["citations"] if c["author"] == "Ben Clover")
+    scoped = client.predict(
+        "Which services did NHS London redesign?", "extractive", 0, None, [clover],
+        api_name="/ask")
+    assert scoped["scope"] == [clover]
+    assert {c["doc_id"] for c in scoped["citations"]} <= {clover}
+    assert "stroke and trauma" not in scoped["answer"]
+    with pytest.raises(Exception, match="no-such-doc"):
+        client.predict("Who chairs Lewisham CCG?", "extractive", 0, None, ["no-such-doc"],
+                       api_name="/ask")

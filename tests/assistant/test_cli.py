@@ -137,7 +137,8 @@ def test_help_explains_every_command(run):
     assert "--prune" in run("ingest", "--help").stdout
 
 
-ASK_FIELDS = {"question", "answer", "refused", "citations", "generator", "verification", "timings"}
+ASK_FIELDS = {"question", "answer", "refused", "citations", "generator", "verification", "timings",
+              "scope", "kind"}
 CITATION_FIELDS = {"marker", "doc_id", "title", "author", "text", "start", "end"}
 
 
@@ -194,3 +195,17 @@ def test_ask_a_one_megabyte_question_from_stdin_exits_2(tmp_path):
 def test_ask_an_unknown_generator_exits_2(run):
     result = run("ask", "Who chairs Lewisham CCG?", "--generator", "oracle")
     assert result.returncode == 2 and "oracle" in result.stderr
+
+
+def test_ask_doc_restricts_the_answer_and_an_unknown_doc_exits_2(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    listed = json.loads(run("docs", "list", "--json").stdout)
+    west = next(d["id"] for d in listed if d["author"] == "Dave West")
+    result = run("ask", "Which services did NHS London redesign?", "--json", "-g", "extractive",
+                 "--doc", west)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["scope"] == [west] and answer["citations"] and answer["kind"] == "list"
+    assert {c["doc_id"] for c in answer["citations"]} == {west}
+    unknown = run("ask", "Who chairs Lewisham CCG?", "-g", "extractive", "--doc", "nope")
+    assert unknown.returncode == 2 and "nope" in unknown.stderr and "docs list" in unknown.stderr

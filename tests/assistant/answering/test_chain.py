@@ -203,3 +203,30 @@ def test_an_answer_that_rests_on_the_best_sentence_gets_no_extra_quote(chain):
     scripted = _chain_with_model(chain, "NHS London redesigned stroke and trauma services [1].")
     answer = scripted.answer("Which services did NHS London redesign?")
     assert "The documents say" not in answer.answer
+
+
+def _doc_id(chain, author: str) -> str:
+    return next(r.doc_id for r in chain.retriever.catalog.all() if r.author == author)
+
+
+def test_a_question_asked_of_chosen_documents_cites_only_them(chain):
+    west, clover = _doc_id(chain, "Dave West"), _doc_id(chain, "Ben Clover")
+    question = "Which services did NHS London redesign?"  # answered in West's column
+    scoped = chain.answer(question, generator="extractive", docs=[west])
+    assert "stroke and trauma" in scoped.answer and scoped.scope == [west]
+    assert {c.span.doc_id for c in scoped.citations} == {west}
+    elsewhere = chain.answer(question, generator="extractive", docs=[clover])
+    assert "stroke and trauma" not in elsewhere.answer
+    assert {c.span.doc_id for c in elsewhere.citations} <= {clover}
+    assert {e.span.doc_id for e in elsewhere.evidence} <= {clover}
+    if elsewhere.refused:
+        assert elsewhere.answer.startswith("The chosen documents don't cover this.")
+
+
+@pytest.mark.parametrize(
+    "docs,message",
+    [(["no-such-document"], "no-such-document"), ([], "names no documents"), ([" "], "names no")],
+)
+def test_a_scope_the_library_cannot_serve_is_a_clear_error(chain, docs, message):
+    with pytest.raises(QuestionError, match=message):
+        chain.answer("Who chairs Lewisham CCG?", generator="extractive", docs=docs)
