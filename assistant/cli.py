@@ -212,7 +212,9 @@ def evaluate(
         help="gold: evals/gold.jsonl on documents/. covid-qa: the external benchmark "
         "(evals/data/covid-qa/). policy: evals/policy.jsonl on 12 published policy documents "
         "(evals/data/policy/). pubmedqa: 100 questions over 1,000 PubMed abstracts, scored on "
-        "citing the right one (evals/data/pubmedqa/).")] = "gold",
+        "citing the right one (evals/data/pubmedqa/). synthesis: evals/synthesis.jsonl, lists, "
+        "steps, comparisons and summaries over the seed columns and the policy documents, "
+        "scored by key points.")] = "gold",
     generator: Annotated[str, typer.Option(
         "--generator", "-g", help="extractive (no model) or llm.")] = "extractive",
     limit: Annotated[int | None, typer.Option(min=1, help="Ask only the first N questions.")] = None,

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     evidence_hits: int = Field(default=4, ge=1, description="Best sentences kept as evidence.")
     evidence_window: int = Field(default=1, ge=0, description="Neighbour sentences kept.")
     evidence_max_chars: int = Field(default=1500, ge=200, description="Evidence budget.")
+    multipart_evidence_hits: int = Field(
+        default=8, ge=1, description="Best sentences kept for a list, steps, comparison or "
+        "summary question.")
+    multipart_evidence_max_chars: int = Field(
+        default=2400, ge=200, description="Evidence budget for such a question.")
+    multipart_sentences: int = Field(
+        default=6, ge=1, description="Sentences quoted (a lead and bullets) for such a question.")
     lexical_weight: float = Field(default=0.3, ge=0, description="Term overlap's share.")
     rerank_weight: float = Field(
         default=0.3, ge=0, description="The cross-encoder's share of a sentence's score.")

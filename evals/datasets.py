@@ -28,6 +28,7 @@ from assistant.text import sentences
 GOLD_PATH = REPO_ROOT / "evals" / "gold.jsonl"
 POLICY_PATH = REPO_ROOT / "evals" / "policy.jsonl"
 POLICY_DOCUMENTS = REPO_ROOT / "evals" / "data" / "policy" / "documents"
+SYNTHESIS_PATH = REPO_ROOT / "evals" / "synthesis.jsonl"
 COVID_QA_PATH = REPO_ROOT / "evals" / "data" / "covid-qa" / "200423_covidQA.json"
 # The fixed sample CI and a plain run use; --full asks all 1,380.
 COVID_QA_SAMPLE = 150
@@ -95,7 +96,9 @@ def load_gold(path: Path = GOLD_PATH, documents_dir: Path = REPO_ROOT / "documen
     return Dataset("gold", documents_dir, questions)
 
 
-def load_policy(path: Path = POLICY_PATH, documents_dir: Path = POLICY_DOCUMENTS) -> Dataset:
+def load_policy(
+    path: Path = POLICY_PATH, documents_dir: Path = POLICY_DOCUMENTS, name: str = "policy"
+) -> Dataset:
     """Questions on 12 published documents: single facts (``all_of``/``any_of`` on a given
     ``page``), multi-part and cross-document questions scored by ``key_points``, and
     questions the documents don't answer. See ``evals/data/policy/SOURCES.md``."""
@@ -113,7 +116,24 @@ def load_policy(path: Path = POLICY_PATH, documents_dir: Path = POLICY_DOCUMENTS
             doc_ids=doc_ids, pages=tuple(pages), evidence=row.get("evidence", ""),
             key_points=key_points,
         ))
-    return Dataset("policy", documents_dir, questions)
+    return Dataset(name, documents_dir, questions)
+
+
+def load_synthesis(work_dir: Path, path: Path = SYNTHESIS_PATH) -> Dataset:
+    """Lists, steps, comparisons and summaries over the seed columns and the policy
+    documents together (``evals/data/synthesis/README.md``), scored by key points. Both
+    corpora are linked into ``work_dir`` so one library holds them, under the same ids."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    sources = [*sorted((REPO_ROOT / "documents").glob("*.md")), *sorted(POLICY_DOCUMENTS.iterdir())]
+    wanted = {source.name for source in sources}
+    for stale in work_dir.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    for source in sources:
+        link = work_dir / source.name
+        if not link.exists():
+            link.symlink_to(source.resolve())
+    return load_policy(path, work_dir, name="synthesis")
 
 
 def evidence_pattern(evidence: str) -> re.Pattern[str] | None:
@@ -263,6 +283,7 @@ DATASETS: dict[str, Callable[[Path, bool], Dataset]] = {
     "covid-qa": lambda folder, full: load_covid_qa(
         folder / "papers", sample=None if full else COVID_QA_SAMPLE),
     "policy": lambda folder, full: load_policy(),
+    "synthesis": lambda folder, full: load_synthesis(folder / "documents"),
     "pubmedqa": lambda folder, full: load_pubmedqa(
         folder / "abstracts", sample=None if full else PUBMEDQA_SAMPLE),
 }

@@ -108,14 +108,15 @@ class AnswerChain:
                 f"Passages to search must be between 1 and {MAX_TOP_K}, not {k}.")
         scope = self._scope(docs)
         standalone = self.follow_up.standalone(question, history, self.generators[name])
+        kind = question_kind(standalone)
         passages = self.retriever.search(standalone, k, scope)
-        evidence, units = self.selector.select(self.glossary.expand(standalone), passages)
+        evidence, units = self.selector.select(self.glossary.expand(standalone), passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
         result = Answer(
             question=question, answer="", refused=check.refused, citations=[], generator=name,
             verification={}, timings=timings, standalone_question=standalone,
-            refusal_reason=check.reason, scope=scope, kind=question_kind(standalone),
+            refusal_reason=check.reason, scope=scope, kind=kind,
         )
         if check.refused:
             result.answer = f"{SCOPED_REFUSAL if scope else REFUSAL} (Why: {check.reason}.)"
@@ -128,7 +129,7 @@ class AnswerChain:
         yield SourcesEvent(evidence)
         result.evidence = evidence
         text = ""
-        for token in self._generate(name, standalone, evidence, units, result):
+        for token in self._generate(name, standalone, evidence, units, result, kind):
             if "first_token_ms" not in timings:
                 timings["first_token_ms"] = ms_since(started)
             text += token
@@ -139,7 +140,7 @@ class AnswerChain:
             _LLM_REFUSAL.search(text)
         )
         if not model_refused:
-            self._verify_into(result, text, evidence)
+            self._verify_into(result, text, evidence, keep_uncited=kind == "fact")
             if result.generator == "llm" and result.citations:
                 if quote := self._key_quote(result, evidence, units):
                     yield TokenEvent(f"\n{quote}")
@@ -152,7 +153,8 @@ class AnswerChain:
                 "the language model gave no answer the evidence supports; "
                 "this answer quotes the passages that best match the question"
             )
-            quoted = "".join(self.generators["extractive"].generate(standalone, evidence, units))
+            quoted = "".join(
+                self.generators["extractive"].generate(standalone, evidence, units, kind))
             self._verify_into(result, quoted, evidence)
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)
@@ -190,18 +192,21 @@ class AnswerChain:
         holder = next(e for e in evidence if e.contains(best.span))
         return f"The documents say: “{best.span.text.strip().rstrip('.;:')}” [{holder.marker}]."
 
-    def _verify_into(self, result: Answer, text: str, evidence: list[Evidence]) -> None:
-        result.answer, result.citations, verification = verify(text, evidence, self.min_support)
+    def _verify_into(
+        self, result: Answer, text: str, evidence: list[Evidence], keep_uncited: bool = True
+    ) -> None:
+        result.answer, result.citations, verification = verify(
+            text, evidence, self.min_support, keep_uncited)
         result.verification = verification.as_dict()
 
     def _generate(
         self, name: str, question: str, evidence: list[Evidence], units: list[ScoredUnit],
-        result: Answer,
+        result: Answer, kind: str = "fact",
     ) -> Iterator[str]:
         markers = MarkerFilter({e.marker for e in evidence})
         produced = False
         try:
-            for token in self.generators[name].generate(question, evidence, units):
+            for token in self.generators[name].generate(question, evidence, units, kind):
                 if shown := markers.feed(token):
                     produced = True
                     yield shown
@@ -212,7 +217,7 @@ class AnswerChain:
             result.generator = "extractive"
             result.fallback = f"the language model could not be reached ({type(error).__name__}); " \
                               "this answer quotes the documents instead"
-            yield from self._generate("extractive", question, evidence, units, result)
+            yield from self._generate("extractive", question, evidence, units, result, kind)
             return
         if rest := markers.flush():
             yield rest

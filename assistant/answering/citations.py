@@ -114,9 +114,12 @@ def backing_sentence(claim: str, evidence: Evidence) -> Span:
 
 
 def verify(
-    answer: str, evidence: list[Evidence], min_support: float
+    answer: str, evidence: list[Evidence], min_support: float, keep_uncited: bool = True
 ) -> tuple[str, list[Citation], Verification]:
-    """The checked answer text, the citations it keeps (by marker), and the findings."""
+    """The checked answer text, the citations it keeps (by marker), and the findings.
+
+    With ``keep_uncited`` off (answers laid out as one point per line), a claim no evidence
+    supports is removed rather than left without a marker."""
     by_marker = {e.marker: e for e in evidence}
     backing_of: dict[int, list[Span]] = {}
     check = Verification()
@@ -148,7 +151,7 @@ def verify(
                     check.added_markers.append(
                         {"sentence": claim, "marker": best.marker, "support": round(backing, 2)}
                     )
-                elif not all(
+                elif not keep_uncited or not all(
                     any(mentions(vouched_text(e), t) for e in evidence) for t in key_terms(claim)
                 ):
                     check.removed_sentences.append(claim)

@@ -57,6 +57,8 @@ class EvidenceSelector:
         reranker: CrossEncoderReranker | None = None,
         sentence_candidates: int = 8,
         sentence_rerank_weight: float = 1.0,
+        multipart_hits: int = 8,
+        multipart_max_chars: int = 2400,
     ) -> None:
         self.embeddings = embeddings
         self.hits = hits
@@ -68,6 +70,8 @@ class EvidenceSelector:
         self.reranker = reranker
         self.sentence_candidates = sentence_candidates
         self.sentence_rerank_weight = sentence_rerank_weight
+        self.multipart_hits = multipart_hits
+        self.multipart_max_chars = multipart_max_chars
 
     def score_units(self, question: str, passages: list[Passage]) -> list[ScoredUnit]:
         """Every distinct sentence of the passages, best first."""
@@ -133,12 +137,19 @@ class EvidenceSelector:
         return passage.narrowed(first.start, last.end)
 
     def select(
-        self, question: str, passages: list[Passage]
+        self, question: str, passages: list[Passage], kind: str = "fact"
     ) -> tuple[list[Evidence], list[ScoredUnit]]:
-        """The evidence, numbered from 1 in order of relevance, and all scored sentences."""
+        """The evidence, numbered from 1 in order of relevance, and all scored sentences.
+
+        A question asking for a list, steps, a comparison or a summary (``kind``) gets more
+        sentences and a larger budget; a comparison takes its documents' best sentences in
+        turn, so each side is present."""
         units = self.score_units(question, passages)
+        hits, budget = (self.hits, self.max_chars) if kind == "fact" else (
+            self.multipart_hits, self.multipart_max_chars)
+        chosen = _by_document_in_turn(units) if kind == "compare" else units
         evidence: list[Evidence] = []
-        for unit in units[: self.hits]:
+        for unit in chosen[:hits]:
             span = self._window(unit)
             merged = next(
                 (e for e in evidence if e.span.doc_id == span.doc_id
@@ -149,10 +160,32 @@ class EvidenceSelector:
                 merged.span = _union(merged.span, span)
                 merged.hits.append(unit.span)
                 continue
-            if evidence and sum(len(e.span.text) for e in evidence) + len(span.text) > self.max_chars:
+            if evidence and sum(len(e.span.text) for e in evidence) + len(span.text) > budget:
                 continue
             evidence.append(Evidence(len(evidence) + 1, span, unit.score, [unit.span]))
         return evidence, units
+
+
+def _by_document_in_turn(
+    units: list[ScoredUnit], sides: int = 3, reach: float = 0.5
+) -> list[ScoredUnit]:
+    """The units reordered so that the documents a comparison is about give their next best
+    in turn (documents whose best sentence scores within ``reach`` of the best, at most
+    ``sides`` of them), then the rest by score: each side is present in the first few."""
+    if not units:
+        return units
+    queues: dict[str, list[ScoredUnit]] = {}
+    for unit in units:
+        if unit.score >= units[0].score - reach or unit.passage.span.doc_id in queues:
+            if len(queues) < sides or unit.passage.span.doc_id in queues:
+                queues.setdefault(unit.passage.span.doc_id, []).append(unit)
+    ordered: list[ScoredUnit] = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                ordered.append(queue.pop(0))
+    taken = {id(u) for u in ordered}
+    return ordered + [u for u in units if id(u) not in taken]
 
 
 def _squashed(logit: float) -> float:

@@ -22,27 +22,39 @@ class ExtractiveGenerator:
     """Answers with up to ``max_sentences`` verbatim sentences from the evidence, one per
     line, each with its marker; a sentence joins only if it scores within ``margin`` of the
     best. When the best sentence lacks what the question asks for (a name for "who", a
-    number for "how many") and the sentence after it has it, both are quoted together."""
+    number for "how many") and the sentence after it has it, both are quoted together.
+
+    A question asking for a list, steps, a comparison or a summary gets the best sentence
+    as its lead, then up to ``multipart_sentences`` − 1 more as bullets: steps numbered in
+    document order, a comparison's bullets grouped by document."""
 
     name = "extractive"
 
-    def __init__(self, max_sentences: int = 2, margin: float = 0.1) -> None:
+    def __init__(
+        self, max_sentences: int = 2, margin: float = 0.1, multipart_sentences: int = 6
+    ) -> None:
         self.max_sentences = max_sentences
         self.margin = margin
+        self.multipart_sentences = multipart_sentences
 
     def generate(
-        self, question: str, evidence: list[Evidence], units: list[ScoredUnit]
+        self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
+        kind: str = "fact",
     ) -> Iterator[str]:
+        multipart = kind != "fact"
         quotes: list[tuple[Evidence, Span]] = []
         for unit in units:
             holder = next((e for e in evidence if e.contains(unit.span)), None)
             if holder is None or any(q.start <= unit.span.start < q.end for _, q in quotes):
                 continue
-            if quotes and unit.score < units[0].score - self.margin:
+            if quotes and not multipart and unit.score < units[0].score - self.margin:
                 break
             quotes.append((holder, self._completed(unit, holder, units)))
-            if len(quotes) == self.max_sentences:
+            if len(quotes) == (self.multipart_sentences if multipart else self.max_sentences):
                 break
+        if multipart and len(quotes) > 1:
+            yield _shaped(quotes, kind)
+            return
         # In document order, so that quoted sentences read as they were written.
         quotes.sort(key=lambda pair: (pair[0].marker, pair[1].start))
         yield "\n".join(with_markers(span.text, [holder.marker]) for holder, span in quotes)
@@ -69,3 +81,18 @@ class ExtractiveGenerator:
             return unit.span
         start, end = unit.span.start - holder.span.start, following.span.end - holder.span.start
         return Span(holder.span.text[start:end], unit.span.start, following.span.end)
+
+
+def _shaped(quotes: list[tuple[Evidence, Span]], kind: str) -> str:
+    """The best quote as the lead line, the others as bullets: numbered in document order
+    for steps, grouped by document (in the order they first appear) for a comparison, in
+    document order otherwise."""
+    (lead_holder, lead), rest = quotes[0], quotes[1:]
+    documents = list(dict.fromkeys(holder.span.doc_id for holder, _ in quotes))
+    rest.sort(key=lambda pair: (documents.index(pair[0].span.doc_id) if kind == "compare" else 0,
+                                pair[0].span.doc_id, pair[1].start))
+    bullets = [
+        f"{f'{number}.' if kind == 'steps' else '•'} {with_markers(span.text.strip(), [holder.marker])}"
+        for number, (holder, span) in enumerate(rest, start=1)
+    ]
+    return "\n".join([with_markers(lead.text.strip(), [lead_holder.marker]), *bullets])

@@ -25,9 +25,11 @@ class Generator(Protocol):
     name: str
 
     def generate(
-        self, question: str, evidence: list[Evidence], units: list[ScoredUnit]
+        self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
+        kind: str = "fact",
     ) -> Iterator[str]:
-        """The answer's text in pieces; claims carry ``[marker]`` of the evidence they use."""
+        """The answer's text in pieces; claims carry ``[marker]`` of the evidence they use.
+        ``kind`` (fact, list, steps, compare, summary) is the shape the question asks for."""
         ...
 
     def warm_up(self) -> None:

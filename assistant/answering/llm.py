@@ -54,6 +54,20 @@ Last question: When did she start?
 Rewritten: When did Sam Lee start as chair of the Barnet board?"""
 
 
+# How the answer is laid out when the question asks for more than one fact; it goes in the
+# user's message so that the fixed instructions above stay cached.
+SHAPES = {
+    "list": "Answer with one short lead sentence, then one line per point starting with "
+            "\"- \", each ending with its source number.",
+    "steps": "Answer with one short lead sentence, then the steps in order, one per line, "
+             "numbered 1., 2., 3., each ending with its source number.",
+    "compare": "Answer with one short lead sentence, then one line per point starting with "
+               "\"- \", the points of each document together, each ending with its source number.",
+    "summary": "Answer with one short lead sentence, then the main points, one per line "
+               "starting with \"- \", each ending with its source number.",
+}
+
+
 def build_chat_model(
     base_url: str, model: str, api_key: str, max_tokens: int = 256, timeout_s: float = 120.0
 ) -> ChatOpenAI:
@@ -87,18 +101,22 @@ class LLMGenerator:
         # first needs it (the wiring builds it once and hands out the same one).
         self._chat_model = chat_model
 
-    def messages(self, question: str, evidence: Sequence[Evidence]) -> list[BaseMessage]:
+    def messages(
+        self, question: str, evidence: Sequence[Evidence], kind: str = "fact"
+    ) -> list[BaseMessage]:
+        shape = f"\n{SHAPES[kind]}" if kind in SHAPES else ""
         return [
             SystemMessage(SYSTEM_PROMPT),
             HumanMessage(
-                f"Sources:\n{format_sources(evidence)}\n\nQuestion: {question}\nAnswer:"
+                f"Sources:\n{format_sources(evidence)}\n\nQuestion: {question}{shape}\nAnswer:"
             ),
         ]
 
     def generate(
-        self, question: str, evidence: list[Evidence], units: list[ScoredUnit]
+        self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
+        kind: str = "fact",
     ) -> Iterator[str]:
-        for chunk in self._chat_model().stream(self.messages(question, evidence)):
+        for chunk in self._chat_model().stream(self.messages(question, evidence, kind)):
             if chunk.content:
                 yield str(chunk.content)
 

@@ -143,7 +143,7 @@ class ScriptedModel:
     def __init__(self, reply: str) -> None:
         self.reply = reply
 
-    def generate(self, question, evidence, units):
+    def generate(self, question, evidence, units, kind="fact"):
         yield from re.findall(r"\S+\s*", self.reply)  # word by word, as a server streams
 
     def warm_up(self) -> None:

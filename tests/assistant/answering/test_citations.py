@@ -40,6 +40,14 @@ def test_an_unsupported_claim_stays_uncited_and_is_reported():
     assert check.uncited_sentences == ["The mayor funds pothole repairs."]
 
 
+def test_a_point_no_evidence_supports_is_dropped_from_a_one_point_per_line_answer():
+    answer = "- Jane Cummings is interim director [1].\n- The mayor funds pothole repairs [1]."
+    text, cited, check = verify(answer, EVIDENCE, 0.5, keep_uncited=False)
+    assert text == "- Jane Cummings is interim director [1]."
+    assert check.removed_sentences == ["- The mayor funds pothole repairs."]
+    assert [c.marker for c in cited] == [1]
+
+
 def test_markers_after_the_full_stop_belong_to_the_sentence_before():
     answer = "Jane Cummings is interim director. [1] There are 33 local authorities. [2]"
     text, cited, check = verify(answer, EVIDENCE, 0.5)
