@@ -176,9 +176,11 @@ def _by_document_in_turn(
         return units
     queues: dict[str, list[ScoredUnit]] = {}
     for unit in units:
-        if unit.score >= units[0].score - reach or unit.passage.span.doc_id in queues:
-            if len(queues) < sides or unit.passage.span.doc_id in queues:
-                queues.setdefault(unit.passage.span.doc_id, []).append(unit)
+        doc_id = unit.passage.span.doc_id
+        if doc_id in queues:
+            queues[doc_id].append(unit)
+        elif unit.score >= units[0].score - reach and len(queues) < sides:
+            queues[doc_id] = [unit]
     ordered: list[ScoredUnit] = []
     while any(queues.values()):
         for queue in queues.values():

@@ -109,12 +109,17 @@ def test_names_must_be_in_the_passages_other_terms_only_in_the_library(question,
 def test_a_question_s_spelling_is_no_reason_to_refuse(question, refused):
     text = ("Jane Cummings is the interim London director. On 5 February she spoke of COVID-19 "
             "and zanamivir. Five STPs plan services to meet needs.")
-    passage = Passage("c1", SourceSpan("west", "Strategic function", "Dave West", "s", 0,
-                                       len(text), text))
-    library = _library(text, "A 30-day wait.")
+    assert _check_on_one_passage(question, text, "A 30-day wait.").refused is refused
+
+
+def _check_on_one_passage(question: str, text: str, *elsewhere: str):
+    """The refusal check with ``text`` as the one retrieved passage (scored 0.8) of a
+    library that also holds ``elsewhere``."""
+    passage = Passage("c1", SourceSpan("a", "Abstract", "", "s", 0, len(text), text))
+    library = _library(text, *elsewhere)
     policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
     unit = ScoredUnit(passage, Span(text, 0, len(text)), 0, 0.8, 1.0, None, 0.8)
-    assert policy.check(question, [passage], [unit]).refused is refused
+    return policy.check(question, [passage], [unit])
 
 
 def test_a_best_passage_the_cross_encoder_scores_below_its_floor_is_refused():
@@ -143,9 +148,5 @@ def test_a_best_passage_the_cross_encoder_scores_below_its_floor_is_refused():
 def test_a_place_written_another_way_is_not_refused_as_never_mentioned(question, refused):
     text = ("Clinicians in France were asked whether breaching confidentiality is acceptable. "
             "Gastric cancer in Korea and the U.S. differs in stage at diagnosis.")
-    passage = Passage("c1", SourceSpan("a", "Abstract", "", "s", 0, len(text), text))
-    library = _library(text)
-    policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
-    unit = ScoredUnit(passage, Span(text, 0, len(text)), 0, 0.8, 1.0, None, 0.8)
-    check = policy.check(question, [passage], [unit])
+    check = _check_on_one_passage(question, text)
     assert check.refused is refused, check.reason
