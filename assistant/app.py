@@ -1,7 +1,7 @@
 """The chat in the browser (Gradio): a thin view over the answering chain and the library.
 
 Two tabs: *Ask* (the chat: sources first, then the answer streaming, every ``[n]`` opening
-its passage) and *Library* (upload, list, remove). No retrieval or ingestion logic lives
+its passage) and *Library* (upload, list, summarise, edit, remove). No retrieval or ingestion logic lives
 here; it calls :class:`~assistant.answering.chain.AnswerChain` and
 :class:`~ingest.library.Library`, the same code as the CLI.
 
@@ -10,6 +10,7 @@ The same answering is an API endpoint, ``/ask``, for ``gradio_client``::
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("Who leads NHS London?", "extractive", 6, api_name="/ask")
 
+``/summarise`` gives a document's cited summary (``assistant summarise --json``'s shape).
 ``/chat`` is the chat itself (the conversation kept per client session) and ``/upload`` the
 Library's upload; ``GET /page-image/{doc_id}/{page}.png?highlight=start-end,…`` is a cited
 PDF page as a picture. With users configured, every route needs sign-in and only editors
@@ -32,8 +33,15 @@ import gradio as gr
 from fastapi import Query
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from assistant.answering.answer import DoneEvent, QuestionError, SourcesEvent, TokenEvent
+from assistant.answering.answer import (
+    DoneEvent,
+    ProgressEvent,
+    QuestionError,
+    SourcesEvent,
+    TokenEvent,
+)
 from assistant.answering.chain import AnswerChain
+from assistant.answering.summary import DocumentSummariser, SummaryDoneEvent
 from assistant.catalog import DocumentRecord
 from assistant.chat_view import (
     CHAT_CSS,
@@ -42,6 +50,7 @@ from assistant.chat_view import (
     passages_label,
     render_answer,
     render_error,
+    render_notice,
     render_question,
     render_result,
     render_sources,
@@ -61,6 +70,10 @@ Conversation = list[list[str]]  # [role, plain text] pairs: what the chain's rew
 _STATUS_ICONS = {"added": "✅", "updated": "✅", "unchanged": "☑️", "duplicate": "⚠️", "failed": "❌"}
 LIBRARY_HEADERS = ["Title", "Publisher", "Date", "Pages", "Author", "Passages", "Added (UTC)",
                    "Id"]
+
+
+def _reading(event: ProgressEvent) -> str:
+    return f"Reading section {event.done} of {event.total}: {event.label}…"
 
 
 def generator_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -100,10 +113,12 @@ class ChatApp:
 
     def __init__(
         self, settings: Settings, chain: AnswerChain, library: Library, users: UserStore,
+        summariser: DocumentSummariser,
     ) -> None:
         self.settings = settings
         self.chain = chain
         self.library = library
+        self.summariser = summariser
         self.users = users
         self.rate_limit = SessionRateLimit(settings.questions_per_minute)
 
@@ -151,7 +166,10 @@ class ChatApp:
         answer_message = {"role": "assistant", "content": render_answer("", key, set())}
         streamed, evidence = "", []
         for event in itertools.chain([first], events):
-            if isinstance(event, SourcesEvent):
+            if isinstance(event, ProgressEvent):  # a document's summary reading its sections
+                answer_message = {"role": "assistant", "content": render_notice(
+                    _reading(event))}
+            elif isinstance(event, SourcesEvent):
                 evidence = event.evidence
                 if evidence:
                     sources = {"role": "assistant", "content": render_sources(evidence, key)}
@@ -197,6 +215,45 @@ class ChatApp:
         ids = {r.doc_id for r in records}
         return gr.Dropdown(choices=[(f"{r.title} ({r.doc_id})", r.doc_id) for r in records],
                            value=[d for d in chosen or [] if d in ids])
+
+    # --- Summaries -------------------------------------------------------------------
+    def summarise(
+        self, doc_id: str | None, generator: str, progress: gr.Progress = gr.Progress(),
+    ) -> Iterator[str]:
+        """The Library's Summarise: which section is being read, then the cited summary with
+        its sources (each ``[n]`` opens its passage, as in the chat)."""
+        if not doc_id:
+            yield render_error("Choose a document to summarise.")
+            return
+        key = uuid.uuid4().hex[:8]
+        sources, streamed, evidence = "", "", []
+        try:
+            for event in self.summariser.stream(doc_id, generator):
+                if isinstance(event, ProgressEvent):
+                    progress((event.done, event.total), desc="Reading sections")
+                    yield render_notice(_reading(event))
+                elif isinstance(event, SourcesEvent):
+                    evidence = event.evidence
+                    sources = render_sources(evidence, key)
+                elif isinstance(event, TokenEvent):
+                    streamed += event.text
+                    yield sources + render_answer(streamed, key, {e.marker for e in evidence})
+                elif isinstance(event, SummaryDoneEvent) and event.summary:
+                    result = event.summary.answer
+                    note = render_notice(
+                        f"{event.summary.sections} sections read"
+                        + (" · from the cache" if event.summary.cached else "") + ".")
+                    yield (render_sources(result.evidence, key, result.citations)
+                           + render_result(result, key) + note)
+        except QuestionError as error:
+            yield render_error(str(error))
+
+    def summarise_api(self, doc_id: str, generator: str = "") -> dict:
+        """A document's cited summary as ``assistant summarise --json`` prints it."""
+        try:
+            return self.summariser.summarise(doc_id, generator or self.settings.generator).to_dict()
+        except QuestionError as error:
+            raise gr.Error(str(error)) from None
 
     # --- Library ---------------------------------------------------------------------
     def library_view(self) -> tuple[list[list], gr.Dropdown]:
@@ -320,9 +377,12 @@ class ChatApp:
                 report = gr.Markdown(elem_id="library-report")
                 table = gr.Dataframe(headers=LIBRARY_HEADERS, interactive=False,
                                      elem_id="library-table", wrap=True)
+                with gr.Row():
+                    chosen = gr.Dropdown(label="Document", elem_id="remove-choice", scale=4)
+                    summarise = gr.Button("Summarise", scale=1, elem_id="summarise")
+                summary = gr.HTML(elem_id="library-summary")
                 with gr.Column(visible=True) as editor_tools:
                     with gr.Row():
-                        chosen = gr.Dropdown(label="Document", elem_id="remove-choice", scale=4)
                         remove = gr.Button("Remove document", variant="stop", scale=1,
                                            elem_id="remove")
                     with gr.Row():
@@ -339,12 +399,17 @@ class ChatApp:
                               api_visibility="private")
                 save.click(self.edit, [chosen, title, publisher, date], [report, table, chosen],
                            api_visibility="private")
+                summarise.click(self.summarise, [chosen, generator], summary,
+                                concurrency_limit=settings.chat_concurrency,
+                                concurrency_id="answer", api_visibility="private")
                 page.load(self.library_view, None, [table, chosen], api_visibility="private")
                 page.load(self.editor_controls, None, [files, editor_tools, report],
                           api_visibility="private")
 
             gr.api(self.ask_api, api_name="ask", concurrency_limit=settings.chat_concurrency,
                    concurrency_id="answer")
+            gr.api(self.summarise_api, api_name="summarise",
+                   concurrency_limit=settings.chat_concurrency, concurrency_id="answer")
         return page
 
 
@@ -353,7 +418,7 @@ def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], N
     meanwhile. Raises ``OSError`` when the port can't be had."""
     settings = parts.settings
     users = UserStore(settings.resolved_users_file)
-    page = ChatApp(settings, parts.chain, parts.library, users).build()
+    page = ChatApp(settings, parts.chain, parts.library, users, parts.summariser).build()
     # The model loads while the page comes up; a question asked meanwhile simply waits.
     threading.Thread(target=_warm_up, args=(parts.chain, warn), daemon=True).start()
     if users.enabled:

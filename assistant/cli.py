@@ -6,6 +6,7 @@ ingested, an unknown document id); 2 a usage error (bad option, missing path).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -204,6 +205,58 @@ def ask(
     except QuestionError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+
+
+@app.command()
+def summarise(
+    doc_id: Annotated[str, typer.Argument(help="The document's id (`assistant docs list`).")],
+    as_json: JsonFlag = False,
+    generator: Annotated[str | None, typer.Option(
+        "--generator", "-g", help="llm: the language model writes the points (default). "
+        "extractive: quote them.")] = None,
+    refresh: Annotated[bool, typer.Option(
+        "--refresh", help="Make it again even if a summary of this version is cached.")] = False,
+) -> None:
+    """Summarise a whole document with numbered citations: a lead, then its main points.
+
+    Reads every section (a progress bar shows which), keeps the point each is mostly about,
+    and cites every line. Cached per document version: asking again is instant; a changed
+    document gets a new summary. Exits 1 for an unknown document or one being ingested.
+    """
+    from assistant.answering.answer import ProgressEvent, QuestionError, TokenEvent
+    from assistant.answering.summary import SummaryDoneEvent
+
+    _known_generator(generator)
+    parts = _parts()
+    name = generator or parts.settings.generator
+    summary = None
+    try:
+        with terminal.progress(TextColumn("[bold]{task.description}")) as bar:
+            task = bar.add_task("reading the document", total=None)
+            events = parts.summariser.stream(doc_id, name, refresh=refresh)
+            for event in events:  # the sections being read, until the sources
+                if not isinstance(event, ProgressEvent):
+                    break
+                bar.update(task, description=f"reading “{event.label[:40]}”",
+                           completed=event.done, total=event.total)
+        streamed = ""
+        for event in itertools.chain([event], events):
+            if isinstance(event, TokenEvent) and not as_json:
+                streamed += event.text
+                out.print(event.text, end="", markup=False, highlight=False)
+            elif isinstance(event, SummaryDoneEvent):
+                summary = event.summary
+    except QuestionError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    if summary is None:
+        raise RuntimeError("the summary stream ended without a summary")
+    if as_json:
+        print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+        return
+    terminal.print_answer_end(summary.answer, streamed)
+    err.print(f"{summary.sections} sections read"
+              f"{'; from the cache (--refresh makes it again)' if summary.cached else ''}.")
 
 
 @app.command("eval")

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         default=2400, ge=200, description="Evidence budget for such a question.")
     multipart_sentences: int = Field(
         default=6, ge=1, description="Sentences quoted (a lead and bullets) for such a question.")
+    summary_points: int = Field(
+        default=8, ge=2, description="Points in a document's summary: a lead and one per "
+        "section chosen.")
+    summary_max_chars: int = Field(
+        default=3000, ge=200, description="Evidence budget of a document's summary.")
     lexical_weight: float = Field(default=0.3, ge=0, description="Term overlap's share.")
     rerank_weight: float = Field(
         default=0.3, ge=0, description="The cross-encoder's share of a sentence's score.")
@@ -128,6 +133,8 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="local", description="Model name sent to that server.")
     llm_api_key: SecretStr = Field(default=SecretStr("not-needed"))
     llm_max_tokens: int = Field(default=200, ge=16)
+    llm_max_tokens_multipart: int = Field(
+        default=400, ge=16, description="Tokens a list, steps, comparison or summary may take.")
     llm_timeout_s: float = Field(default=180.0, gt=0)
     llm_threads: int | None = Field(default=None, ge=1, description="Default: all cores.")
     llm_context_tokens: int = Field(default=4096, ge=512)

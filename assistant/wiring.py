@@ -31,8 +31,10 @@ from sqlalchemy import Engine, create_engine
 from assistant.answering.chain import AnswerChain
 from assistant.answering.evidence import EvidenceSelector
 from assistant.answering.extractive import ExtractiveGenerator
+from assistant.answering.generator import Generator
 from assistant.answering.llm import LLMGenerator, build_chat_model
 from assistant.answering.refusal import RefusalPolicy
+from assistant.answering.summary import DocumentSummariser
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
 from assistant.page_images import PageRenderer
@@ -41,6 +43,7 @@ from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.embedders import load_embeddings
 from assistant.store import EmbedderMismatch, open_vector_store, reembed
+from assistant.summary_cache import SummaryCache
 from ingest.check import StoreChecker
 from ingest.indexer import Indexer, hold_for_ingest
 from ingest.library import Library
@@ -167,6 +170,24 @@ class Parts:
         return CrossEncoderReranker(bundled_reranker_dir()) if self.settings.rerank else None
 
     @cached_property
+    def generators(self) -> dict[str, Generator]:
+        s = self.settings
+        return {
+            "llm": LLMGenerator(lambda: self.chat_model, s.llm_max_tokens_multipart),
+            "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin,
+                                              s.multipart_sentences),
+        }
+
+    @cached_property
+    def summariser(self) -> DocumentSummariser:
+        s = self.settings
+        model = s.llm_url and f"{s.llm_url}#{s.llm_model}" or "embedded"
+        return DocumentSummariser(
+            self.vector_store, self.catalog, self.embeddings, self.generators,
+            SummaryCache(self.records_engine), recipe=f"{s.embedder}|{model}",
+            points=s.summary_points, max_chars=s.summary_max_chars, min_support=s.min_support)
+
+    @cached_property
     def chain(self) -> AnswerChain:
         s = self.settings
         return AnswerChain(
@@ -182,12 +203,9 @@ class Parts:
             refusal=RefusalPolicy(self.glossary, s.refusal_min_score,
                                   library=self.retriever.library_terms,
                                   min_rerank_score=s.refusal_min_rerank_score),
-            generators={
-                "llm": LLMGenerator(lambda: self.chat_model),
-                "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin,
-                                                  s.multipart_sentences),
-            },
+            generators=self.generators,
             default_generator=s.generator,
             max_question_chars=s.max_question_chars,
             min_support=s.min_support,
+            summariser=self.summariser,
         )

@@ -118,10 +118,19 @@ class TokenEvent:
 
 
 @dataclass(frozen=True)
+class ProgressEvent:
+    """Long work under way before any text (a summary reading a document's sections)."""
+
+    done: int
+    total: int
+    label: str
+
+
+@dataclass(frozen=True)
 class DoneEvent:
     """The checked answer; the last event of a stream."""
 
     answer: Answer
 
 
-Event = SourcesEvent | TokenEvent | DoneEvent
+Event = ProgressEvent | SourcesEvent | TokenEvent | DoneEvent

@@ -35,6 +35,7 @@ from assistant.answering.follow_up import FollowUpRewriter
 from assistant.answering.generator import Generator
 from assistant.answering.question_kind import question_kind
 from assistant.answering.refusal import RefusalPolicy
+from assistant.answering.summary import DocumentSummariser
 from assistant.glossary import Glossary
 from assistant.retrieval import HybridRetriever
 from assistant.settings import GENERATORS, MAX_TOP_K
@@ -79,6 +80,7 @@ class AnswerChain:
         follow_up: FollowUpRewriter | None = None,
         max_question_chars: int = 2000,
         min_support: float = 0.5,
+        summariser: DocumentSummariser | None = None,
     ) -> None:
         self.retriever = retriever
         self.glossary = glossary
@@ -89,6 +91,7 @@ class AnswerChain:
         self.follow_up = follow_up or FollowUpRewriter()
         self.max_question_chars = max_question_chars
         self.min_support = min_support
+        self.summariser = summariser
 
     def stream(
         self,
@@ -109,6 +112,12 @@ class AnswerChain:
         scope = self._scope(docs)
         standalone = self.follow_up.standalone(question, history, self.generators[name])
         kind = question_kind(standalone)
+        if kind == "summary" and self.summariser is not None:
+            # "Summarise <a document>" reads the whole document, not the passages nearest
+            # the words; a summary of a topic goes on to retrieval.
+            if (doc_id := self.summariser.named_in(standalone, scope)) is not None:
+                yield from self.summariser.stream(doc_id, name, question=question)
+                return
         passages = self.retriever.search(standalone, k, scope)
         evidence, units = self.selector.select(self.glossary.expand(standalone), passages, kind)
         timings = {"retrieve_ms": ms_since(started)}

@@ -96,10 +96,14 @@ class LLMGenerator:
 
     name = "llm"
 
-    def __init__(self, chat_model: Callable[[], BaseChatModel]) -> None:
+    def __init__(
+        self, chat_model: Callable[[], BaseChatModel], multipart_max_tokens: int = 400
+    ) -> None:
         # Asked for the model at each use: the embedded server starts only when an answer
         # first needs it (the wiring builds it once and hands out the same one).
         self._chat_model = chat_model
+        # A lead and a line per point need room a one-sentence answer doesn't.
+        self.multipart_max_tokens = multipart_max_tokens
 
     def messages(
         self, question: str, evidence: Sequence[Evidence], kind: str = "fact"
@@ -116,7 +120,8 @@ class LLMGenerator:
         self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
         kind: str = "fact",
     ) -> Iterator[str]:
-        for chunk in self._chat_model().stream(self.messages(question, evidence, kind)):
+        extra = {"max_tokens": self.multipart_max_tokens} if kind in SHAPES else {}
+        for chunk in self._chat_model().stream(self.messages(question, evidence, kind), **extra):
             if chunk.content:
                 yield str(chunk.content)
 
