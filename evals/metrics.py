@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.text import coverage
+from assistant.text import coverage, terms
 from evals.datasets import EvalQuestion, GoldSpan
 
 # A COVID-QA answer counts as correct when it restates this share of the gold span's
@@ -50,6 +50,12 @@ class QuestionResult:
     key_points: float | None = None
     documents_cited: float | None = None
     furniture: bool = False  # the answer quotes a URL, print time or page-number line
+    # Multi-part answers, line by line (the lead and each bullet): lines making a claim,
+    # those with a marker, their markers, and the markers whose passage holds the line.
+    lines: int = 0
+    lines_cited: int = 0
+    line_markers: int = 0
+    line_markers_supported: int = 0
 
 
 # What page furniture looks like inside an answer: a URL, a browser's print time, a line
@@ -80,6 +86,33 @@ def normalised(text: str) -> str:
 
 def quotes_furniture(answer: str) -> bool:
     return bool(_FURNITURE.search(answer))
+
+
+_LINE_MARKER = re.compile(r"\[(\d+)\]")
+# A cited passage supports a line holding this share of the line's content words (the
+# answering chain's own citation check uses the same measure).
+LINE_SUPPORT = 0.5
+
+
+def line_citations(answer: str, passages: dict[int, str]) -> tuple[int, int, int, int]:
+    """For an answer laid out a line per point: (lines making a claim, lines with a marker,
+    markers, markers whose passage in ``passages`` holds the line's content words).
+
+    >>> line_citations("Barnet runs clinics [1].\\n• Harrow pilots evening hours [2].\\n• Ealing opens",
+    ...                {1: "Barnet runs clinics daily.", 2: "Ealing opens a clinic."})
+    (3, 2, 2, 1)
+    """
+    lines = cited = markers = supported = 0
+    for line in answer.splitlines():
+        claim = _LINE_MARKER.sub("", line)
+        if len(terms(claim)) < 2:
+            continue
+        lines += 1
+        numbers = [int(n) for n in _LINE_MARKER.findall(line)]
+        cited += bool(numbers)
+        markers += len(numbers)
+        supported += sum(coverage(claim, passages.get(n, "")) >= LINE_SUPPORT for n in numbers)
+    return lines, cited, markers, supported
 
 
 def key_point_coverage(question: EvalQuestion, answer: str) -> float | None:
@@ -199,6 +232,12 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float | int | None
         ("documents_cited", [r.documents_cited for r in answerable if r.documents_cited is not None]),
     ):
         metrics[name] = round(sum(values) / len(values), 4) if values else None
+    # Every line of a multi-part answer cited (recall); each marker's passage holding its
+    # line (precision).
+    metrics["line_citation_recall"] = _ratio(sum(r.lines_cited for r in results),
+                                             sum(r.lines for r in results))
+    metrics["line_citation_precision"] = _ratio(sum(r.line_markers_supported for r in results),
+                                                sum(r.line_markers for r in results))
     metrics["furniture_quoted"] = sum(r.furniture for r in results) if results else None
     totals = [r.total_ms for r in results if r.total_ms is not None]
     firsts = [r.first_token_ms for r in results if r.first_token_ms is not None]

@@ -27,7 +27,8 @@ LOWER_IS_BETTER = {"wrong_refusals", "furniture_quoted", "latency_p50_ms", "late
                    "first_token_p95_ms"}
 CHARTED = ("fact_accuracy", "right_document", "right_page", "key_point_coverage",
            "refusal_recall", "refusal_precision", "citation_validity", "citation_precision",
-           "recall@1", "recall@5", "recall@10", "mrr")
+           "line_citation_recall", "line_citation_precision", "recall@1", "recall@5",
+           "recall@10", "mrr")
 _SUFFIX = "_over_baseline"
 
 

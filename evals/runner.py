@@ -26,6 +26,7 @@ from evals.metrics import (
     fact_found,
     holds_fact,
     key_point_coverage,
+    line_citations,
     quotes_furniture,
     source_scores,
     span_rank,
@@ -141,6 +142,10 @@ def _ask_ours(
     if question.answerable:
         # A refusal cites nothing: no right document, none of the key points.
         _score_sources(result, question, [(c.span.doc_id, _pages_of(c)) for c in answer.citations])
+        if question.key_points and not answer.refused:
+            result.lines, result.lines_cited, result.line_markers, \
+                result.line_markers_supported = line_citations(
+                    answer.answer, {c.marker: c.span.text for c in answer.citations})
     result.furniture = quotes_furniture(answer.answer) if not answer.refused else False
     return result
 
@@ -209,6 +214,8 @@ def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model
     result.fact_ok = _fact_ok(question, result.refused, text)
     if question.answerable and not result.refused:
         result.key_points = key_point_coverage(question, text)
+        if question.key_points:
+            result.lines, result.lines_cited, _, _ = line_citations(text, {})
     result.furniture = quotes_furniture(text) if not result.refused else False
     result.first_token_ms = first
     result.total_ms = (time.perf_counter() - started) * 1000

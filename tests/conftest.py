@@ -14,6 +14,9 @@ from assistant.settings import REPO_ROOT, Settings  # importing assistant makes 
 
 DOCUMENTS_DIR = REPO_ROOT / "documents"
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
+# A published 67-page NHS England PDF with sections, tables and forms.
+SOP = REPO_ROOT / "evals" / "data" / "policy" / "documents" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
+SOP_ID = "nhse-ifr-standard-operating-procedures-v5-2023"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +34,17 @@ def local_model_server(local_model_path):
 
     with LocalModelServer(local_model_path) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def sop_parts(tmp_path_factory):
+    """The SOP and the two seed columns, ingested once per test run; tests only read it."""
+    from assistant.wiring import Parts
+
+    parts = Parts(Settings(data_dir=tmp_path_factory.mktemp("sop") / "data", _env_file=None))
+    report = parts.library.ingest([SOP, DOCUMENTS_DIR])
+    assert not report.failed
+    return parts
 
 
 @pytest.fixture

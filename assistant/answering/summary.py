@@ -69,7 +69,7 @@ _MIN_PART_CHARS = 600
 # Words that ask for a summary rather than name a document.
 _ASKING = frozenset(terms(
     "summarise summarize summary summaries sum up overview outline give provide brief briefly "
-    "short main key points document file paper this it please"))
+    "short main key points document file paper column article piece this it please"))
 _DOC_ID_WORD = re.compile(r"[\w.-]+")
 
 Progress = Callable[[int, int, str], None]
@@ -141,9 +141,10 @@ class StoredDocument:
         return SourceSpan(r.doc_id, r.title, r.author, r.source, start, end,
                           r.text[start:end], section, pages)
 
-    def parts(self, fallback_parts: int) -> list[_Part]:
-        """The document cut at its section headings (as its chunks record them); a document
-        without headings is cut into ``fallback_parts`` runs of chunks."""
+    def parts(self, at_least: int) -> list[_Part]:
+        """The document cut at its section headings (as its chunks record them), merging a
+        heading with little under it into the section before; while there are fewer than
+        ``at_least`` parts, the longest is halved at a sentence boundary."""
         starts: list[tuple[int, str]] = []
         previous = 0
         for chunk in self.chunks:
@@ -154,10 +155,7 @@ class StoredDocument:
                 starts.append((found if chunk.section and found >= 0 else chunk.start,
                                chunk.section))
             previous = chunk.start
-        if len({heading for _, heading in starts}) <= 1 and self.chunks:
-            step = max(1, round(len(self.chunks) / fallback_parts))
-            starts = [(c.start, c.section) for c in self.chunks[::step]]
-        starts[0] = (0, starts[0][1]) if starts else (0, "")
+        starts[:1] = [(0, starts[0][1] if starts else "")]
         bounds = [at for at, _ in starts[1:]] + [len(self.record.text)]
         parts: list[_Part] = []
         for (start, heading), end in zip(starts, bounds, strict=True):
@@ -165,6 +163,15 @@ class StoredDocument:
                 parts[-1] = _Part(parts[-1].start, end, parts[-1].heading or heading)
             elif end > start:
                 parts.append(_Part(start, end, heading))
+        while len(parts) < at_least:
+            longest = max(parts, key=lambda p: p.end - p.start)
+            inside = sentences(self.record.text[longest.start:longest.end], longest.start)
+            if len(inside) < 2:
+                break
+            middle = inside[len(inside) // 2].start
+            at = parts.index(longest)
+            parts[at:at + 1] = [_Part(longest.start, middle, longest.heading),
+                                _Part(middle, longest.end, longest.heading)]
         return parts
 
 
@@ -216,7 +223,7 @@ class DocumentSummariser:
             return records[0].doc_id if len(records) == 1 else None
         best: list[tuple[float, float, str]] = []
         for record in records:
-            held = terms(" ".join(filter(None, (record.title, record.publisher,
+            held = terms(" ".join(filter(None, (record.title, record.author, record.publisher,
                                                 record.doc_id.replace("-", " ")))))
             shared = len(asked & held)
             if shared and shared / len(asked) >= 0.75:

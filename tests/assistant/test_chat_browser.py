@@ -229,3 +229,30 @@ def test_a_scoped_question_through_gradio_client_and_an_unknown_scope(chat_url):
     with pytest.raises(Exception, match="no-such-doc"):
         client.predict("Who chairs Lewisham CCG?", "extractive", 0, None, ["no-such-doc"],
                        api_name="/ask")
+
+
+def test_a_document_summarised_from_the_library_shows_its_cited_summary(page):
+    use_quotes(page)
+    west = "London lacks a clear, capable strategic NHS function"
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=re.compile(re.escape(west))).click()
+    page.click("#summarise")
+    summary = page.locator("#library-summary .pa-done")
+    expect(summary).to_be_visible(timeout=ANSWER_WAIT_MS)
+    expect(page.locator("#library-summary")).to_contain_text("sections read")
+    assert "•" in summary.inner_text() and summary.locator(".pa-cite").count() >= 2
+    assert set(page.locator("#library-summary .pa-title").all_text_contents()) == {west}
+    summary.locator(".pa-cite").first.click()
+    panel = page.locator("#pa-citation")
+    expect(panel).to_be_visible()
+    highlighted = panel.locator("mark").first.inner_text()
+    assert highlighted and highlighted in documents_text()
+
+
+def test_summarise_a_document_in_the_chat(page):
+    use_quotes(page)
+    answer = ask(page, "Summarise the column by Ben Clover on London health devolution")
+    assert "•" in answer.inner_text() and answer.locator(".pa-cite").count() >= 2
+    titles = set(page.locator(".pa-sources").last.locator(".pa-title").all_text_contents())
+    assert len(titles) == 1

@@ -13,7 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from assistant.harness import launch_chromium, run_assistant, serve_chat, serve_library
 from assistant.page_images import HIGHLIGHT_RGB
-from tests.assistant.test_page_images import SOP
+from tests.conftest import SOP
 
 pytestmark = pytest.mark.slow
 

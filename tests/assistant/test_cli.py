@@ -209,3 +209,28 @@ def test_ask_doc_restricts_the_answer_and_an_unknown_doc_exits_2(run):
     assert {c["doc_id"] for c in answer["citations"]} == {west}
     unknown = run("ask", "Who chairs Lewisham CCG?", "-g", "extractive", "--doc", "nope")
     assert unknown.returncode == 2 and "nope" in unknown.stderr and "docs list" in unknown.stderr
+
+
+
+def test_summarise_json_then_cached_then_plain_and_an_unknown_document_exits_1(run):
+    run("ingest", str(DOCUMENTS_DIR))
+    doc_id = "west-london-strategic-nhs-function"
+    first = run("summarise", doc_id, "--json", "-g", "extractive")
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert ASK_FIELDS | {"doc_id", "sections", "cached"} <= set(summary)
+    assert summary["doc_id"] == doc_id and summary["kind"] == "summary"
+    assert summary["cached"] is False and summary["sections"] >= 2
+    text = (DOCUMENTS_DIR / f"{doc_id}.md").read_text(encoding="utf-8")
+    assert len(summary["citations"]) >= 2
+    assert all(c["doc_id"] == doc_id and c["text"] in text for c in summary["citations"])
+    again = json.loads(run("summarise", doc_id, "--json", "-g", "extractive").stdout)
+    assert again["cached"] is True and again["answer"] == summary["answer"]
+
+    plain = run("summarise", "clover-london-health-devolution", "-g", "extractive")
+    assert plain.returncode == 0, plain.stderr
+    lines, _, sources = plain.stdout.partition("Sources")
+    assert "[1]" in lines and "•" in lines and "Ben Clover" in sources
+    assert "sections read" in plain.stderr
+    missing = run("summarise", "no-such-doc")
+    assert missing.returncode == 1 and "No document 'no-such-doc'" in missing.stderr

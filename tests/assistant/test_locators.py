@@ -6,19 +6,12 @@ import json
 
 import pytest
 
-from assistant.settings import REPO_ROOT, Settings
-from assistant.wiring import Parts
-from tests.conftest import DOCUMENTS_DIR
-
-SOP = REPO_ROOT / "evals" / "data" / "policy" / "documents" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
+from tests.conftest import SOP, SOP_ID
 
 
-@pytest.fixture(scope="module")
-def parts(tmp_path_factory) -> Parts:
-    parts = Parts(Settings(data_dir=tmp_path_factory.mktemp("locators") / "data", _env_file=None))
-    report = parts.library.ingest([SOP, DOCUMENTS_DIR])
-    assert not report.failed
-    return parts
+@pytest.fixture
+def parts(sop_parts):
+    return sop_parts
 
 
 def test_a_pdf_is_listed_with_its_real_title_publisher_date_and_pages(parts):
@@ -30,7 +23,7 @@ def test_a_pdf_is_listed_with_its_real_title_publisher_date_and_pages(parts):
 
 
 def test_chunks_carry_their_pages_and_section(parts):
-    stored = parts.vector_store.get(where={"doc_id": "nhse-ifr-standard-operating-procedures-v5-2023"},
+    stored = parts.vector_store.get(where={"doc_id": SOP_ID},
                                     include=["metadatas"])["metadatas"]
     assert stored and all(1 <= m["page_start"] <= m["page_end"] <= 67 for m in stored)
     assert all(json.loads(m["pages"])[0][1] == m["page_start"] for m in stored)

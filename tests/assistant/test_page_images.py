@@ -16,11 +16,10 @@ import pytest
 from assistant.catalog import DocumentRecord, now_iso
 from assistant.chat_view import CHAT_CSS
 from assistant.page_images import HIGHLIGHT_RGB, PageImageError, PageRenderer
-from assistant.settings import REPO_ROOT
 from assistant.text import sentences
 from ingest.loaders import FileLoader
+from tests.conftest import SOP
 
-SOP = REPO_ROOT / "evals" / "data" / "policy" / "documents" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
 DOC_ID = "sop"
 
 

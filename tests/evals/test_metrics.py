@@ -8,6 +8,7 @@ from evals.metrics import (
     fact_found,
     holds_fact,
     key_point_coverage,
+    line_citations,
     quotes_furniture,
     source_scores,
     span_rank,
@@ -121,3 +122,19 @@ def test_the_summary_reports_policy_metrics_only_when_measured():
     assert summary["key_point_coverage"] == 0.5 and summary["documents_cited"] == 0.5
     assert summary["fact_accuracy"] == 0.5 and summary["furniture_quoted"] == 0
     assert summarise([QuestionResult("g", True, False, True)])["right_page"] is None
+
+
+def test_each_line_of_a_multi_part_answer_is_checked_for_a_marker_and_its_passage():
+    answer = ("Three boroughs run evening clinics [1].\n"
+              "• Barnet opens its podiatry clinic on Tuesdays [1][2].\n"
+              "• Harrow offers wound care near home\n"
+              "[2]")  # a marker alone on a line is no claim
+    passages = {1: "Three boroughs run evening clinics, Barnet among them.",
+                2: "Barnet opens its podiatry clinic on Tuesdays."}
+    assert line_citations(answer, passages) == (3, 2, 3, 2)
+    summary = summarise([QuestionResult("m", True, False, None, lines=3, lines_cited=2,
+                                        line_markers=3, line_markers_supported=2),
+                         QuestionResult("f", True, False, True)])
+    assert summary["line_citation_recall"] == round(2 / 3, 4)
+    assert summary["line_citation_precision"] == round(2 / 3, 4)
+    assert summarise([QuestionResult("f", True, False, True)])["line_citation_recall"] is None
