@@ -94,13 +94,16 @@ class Settings(BaseSettings):
     evidence_hits: int = Field(default=4, ge=1, description="Best sentences kept as evidence.")
     evidence_window: int = Field(default=1, ge=0, description="Neighbour sentences kept.")
     evidence_max_chars: int = Field(default=1500, ge=200, description="Evidence budget.")
+    multipart_top_k: int = Field(
+        default=10, ge=1, le=MAX_TOP_K, description="Passages retrieved for a list, steps, "
+        "comparison or summary question (its points are spread wider than a fact).")
     multipart_evidence_hits: int = Field(
-        default=8, ge=1, description="Best sentences kept for a list, steps, comparison or "
+        default=12, ge=1, description="Best sentences kept for a list, steps, comparison or "
         "summary question.")
     multipart_evidence_max_chars: int = Field(
-        default=2400, ge=200, description="Evidence budget for such a question.")
+        default=3000, ge=200, description="Evidence budget for such a question.")
     multipart_sentences: int = Field(
-        default=6, ge=1, description="Sentences quoted (a lead and bullets) for such a question.")
+        default=10, ge=1, description="Sentences quoted (a lead and bullets) for such a question.")
     summary_points: int = Field(
         default=8, ge=2, description="Points in a document's summary: a lead and one per "
         "section chosen.")
@@ -134,7 +137,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(default=SecretStr("not-needed"))
     llm_max_tokens: int = Field(default=200, ge=16)
     llm_max_tokens_multipart: int = Field(
-        default=400, ge=16, description="Tokens a list, steps, comparison or summary may take.")
+        default=400, ge=16, description="Tokens a list, steps, comparison or summary may take "
+        "(each of its two passes).")
+    llm_first_pass_chars: int = Field(
+        default=1200, ge=100, description="Such an answer is written in two passes: the best "
+        "evidence up to this size first (its first points show sooner), then the rest.")
     llm_timeout_s: float = Field(default=180.0, gt=0)
     llm_threads: int | None = Field(default=None, ge=1, description="Default: all cores.")
     llm_context_tokens: int = Field(default=4096, ge=512)

@@ -173,7 +173,8 @@ class Parts:
     def generators(self) -> dict[str, Generator]:
         s = self.settings
         return {
-            "llm": LLMGenerator(lambda: self.chat_model, s.llm_max_tokens_multipart),
+            "llm": LLMGenerator(lambda: self.chat_model, s.llm_max_tokens_multipart,
+                                s.llm_first_pass_chars),
             "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin,
                                               s.multipart_sentences),
         }
@@ -208,4 +209,5 @@ class Parts:
             max_question_chars=s.max_question_chars,
             min_support=s.min_support,
             summariser=self.summariser,
+            multipart_top_k=s.multipart_top_k,
         )

@@ -81,6 +81,7 @@ class AnswerChain:
         max_question_chars: int = 2000,
         min_support: float = 0.5,
         summariser: DocumentSummariser | None = None,
+        multipart_top_k: int | None = None,
     ) -> None:
         self.retriever = retriever
         self.glossary = glossary
@@ -92,6 +93,7 @@ class AnswerChain:
         self.max_question_chars = max_question_chars
         self.min_support = min_support
         self.summariser = summariser
+        self.multipart_top_k = multipart_top_k
 
     def stream(
         self,
@@ -118,6 +120,8 @@ class AnswerChain:
             if (doc_id := self.summariser.named_in(standalone, scope)) is not None:
                 yield from self.summariser.stream(doc_id, name, question=question)
                 return
+        if k is None and kind != "fact":
+            k = self.multipart_top_k
         passages = self.retriever.search(standalone, k, scope)
         evidence, units = self.selector.select(self.glossary.expand(standalone), passages, kind)
         timings = {"retrieve_ms": ms_since(started)}

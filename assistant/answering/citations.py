@@ -124,6 +124,7 @@ def verify(
     backing_of: dict[int, list[Span]] = {}
     check = Verification()
     lines = []
+    said: set[tuple[str, ...]] = set()
     for line in answer.strip().split("\n"):
         rebuilt = []
         for quoted, markers in _claims(line):
@@ -131,6 +132,11 @@ def verify(
             if not words(claim):
                 continue
             check.sentences += 1
+            # A small model sometimes writes the same point again and again.
+            if (key := tuple(words(claim.lower()))) in said:
+                check.removed_sentences.append(claim)
+                continue
+            said.add(key)
             kept: list[int] = []
             for marker in dict.fromkeys(markers):
                 if marker not in by_marker:
@@ -161,7 +167,8 @@ def verify(
             for marker in kept:
                 backing_of.setdefault(marker, []).append(backing_sentence(claim, by_marker[marker]))
             rebuilt.append(with_markers(claim, kept))
-        lines.append(" ".join(rebuilt))
+        if rebuilt:
+            lines.append(" ".join(rebuilt))
     text = "\n".join(lines).strip()
     cited = sorted(set(_markers(text)))
     return text, [Citation.of(by_marker[m], backing_of.get(m, [])) for m in cited], check

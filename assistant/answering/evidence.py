@@ -57,8 +57,8 @@ class EvidenceSelector:
         reranker: CrossEncoderReranker | None = None,
         sentence_candidates: int = 8,
         sentence_rerank_weight: float = 1.0,
-        multipart_hits: int = 8,
-        multipart_max_chars: int = 2400,
+        multipart_hits: int = 12,
+        multipart_max_chars: int = 3000,
     ) -> None:
         self.embeddings = embeddings
         self.hits = hits

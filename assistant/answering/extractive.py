@@ -31,7 +31,7 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(
-        self, max_sentences: int = 2, margin: float = 0.1, multipart_sentences: int = 6
+        self, max_sentences: int = 2, margin: float = 0.1, multipart_sentences: int = 10
     ) -> None:
         self.max_sentences = max_sentences
         self.margin = margin

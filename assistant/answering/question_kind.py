@@ -29,6 +29,7 @@ _COMPARE = re.compile(
     r"\b(compare[sd]?|comparison|compared (with|to)|differ(s|ence|ences)?|different from|versus|"
     r"vs\.?|contrast|agree)\b|\bhow do .+ and .+ (each )?(say|treat|describe|handle)\b|"
     r"\bwhat do .+ and .+ (each )?say\b|\b(each|both) say\b|\b(the|both) two (columns|documents|reports|chapters|inquiries|policies|guides)\b|\beach of the\b|"
+    r"\b(the|both) (columns|articles|reports|inquiries|chapters)\b|"
     # a recommendation and the answer to it: "…, and how has the Government responded?"
     r"\band (how|what) (has|have|is|are|did|does|will) (the )?(government|governments|nhs england)"
     r"\b|\bhow far (do|does)\b|\b(instead|in each)\b|\baccording to .+ and (to )?\b",
@@ -42,9 +43,10 @@ _STEPS = re.compile(
     r"(apply|submit|request|appeal|escalate|refer|made|handled|processed|reviewed)\b",
     re.IGNORECASE,
 )
-# A plural the answer enumerates: "what criteria…", "which vaccines…", "who are the members…".
+# A plural the answer enumerates: "what criteria…", "which vaccines…", "who are the members…";
+# a question in two parts ("which does it cover, and which not?"); reasons ("why…?").
 _LIST = re.compile(
-    r"^\s*(what|which|who)\s+(are|were|is)?\s*(the\s+)?([\w'’/-]+\s+){0,3}?"
+    r"(?:^|[.?!]\s+)(what|which|who)\s+(are|were|is)?\s*(the\s+)?([\w'’/-]+\s+){0,3}?"
     r"(criteria|options|problems|reasons|requirements|priorities|outcomes|categories|types|kinds|"
     r"ways|bodies|members|recommendations|conditions|circumstances|factors|groups|components|"
     r"elements|decisions|improvements|vaccines|services|roles|responsibilities|principles|"
@@ -55,13 +57,18 @@ _LIST = re.compile(
     # what a document asks of someone: "What does the guidance expect ICBs to do?"
     r"|^\s*what (does|do|did|must|should|will) .+ (say|require|expect|recommend|advise|ask|set|"
     r"offer|cover|need|weigh)\b|^\s*what (must|should|are) .+ (to )?do\b"
-    r"|^\s*(who|which \w+) (should|sits?|counts?|are|is eligible|qualif)",
+    r"|^\s*(who|which \w+) (should|sits?|counts?|are|is eligible|qualif)"
+    r"|(?:^|[.?!]\s+)(what|which)\s+(\w+\s+){0,2}?\w{2,}[^su\W]s\s+(do|does|did|are|were|should|"
+    r"must|can|could|will|would|have|has|had)\b"
+    r"|,?\s+and\s+(what|which|how|who|when|where|whether)\b|^\s*why\b",
     re.IGNORECASE,
 )
 
 
 # A number or a duration asked for is one fact, whatever else the question says.
-_ONE_FIGURE = re.compile(r"^\s*how (many|much|long|often)\b", re.IGNORECASE)
+_ONE_FIGURE = re.compile(
+    r"^\s*(how (many|much|long|often)|what (share|proportion|percentage|number|amount|fraction))\b",
+    re.IGNORECASE)
 
 
 def question_kind(question: str) -> QuestionKind:

@@ -97,3 +97,41 @@ def test_a_comparison_s_evidence_holds_both_documents(corpus):
     evidence, _ = corpus.chain.selector.select(question, passages, "compare")
     assert len({e.span.doc_id for e in evidence}) == 2
     assert len(evidence) >= len(fact_evidence)
+
+
+def test_the_model_writes_a_list_in_two_passes_best_evidence_first(corpus):
+    """The chat model here is a recording fake: what is tested is which sources each pass
+    is given, not what a model writes."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.answering.llm import LLMGenerator
+
+    question = "What does Dave West say London's NHS lacks?"
+    passages = corpus.retriever.search(question)
+    evidence, units = corpus.chain.selector.select(question, passages, "list")
+    asked = []
+
+    class Recording(GenericFakeChatModel):
+        def _stream(self, messages, *args, **kwargs):
+            asked.append((messages[-1].content, kwargs))
+            yield from super()._stream(messages, *args, **kwargs)
+
+    replies = iter([AIMessage("West says London lacks a leader [1]."),
+                    AIMessage("- More points [9].")])
+    generator = LLMGenerator(lambda: Recording(messages=replies),
+                             first_pass_chars=len(evidence[0].span.text))
+    text = "".join(generator.generate(question, evidence, units, "list"))
+    assert len(asked) == 2 and text.startswith("West says") and "More points" in text
+    first, second = (prompt for prompt, _ in asked)
+    assert f"[{evidence[0].marker}]" in first and f"[{evidence[1].marker}]" not in first
+    assert f"[{evidence[0].marker}]" not in second.split("Question:")[0]
+    assert all(f"[{e.marker}]" in second for e in evidence[1:])
+    assert "West says London lacks a leader [1]." in second
+    assert all(kwargs.get("max_tokens") == generator.multipart_max_tokens for _, kwargs in asked)
+
+    asked.clear()
+    replies = iter([AIMessage("London lacks a leader [1].")])
+    "".join(LLMGenerator(lambda: Recording(messages=replies)).generate(
+        question, evidence, units, "fact"))
+    assert len(asked) == 1 and all(f"[{e.marker}]" in asked[0][0] for e in evidence)
