@@ -41,7 +41,7 @@ def main() -> None:
 
     from assistant.answering.answer import SourcesEvent, TokenEvent
     from assistant.answering.question_kind import question_kind
-    from assistant.settings import REPO_ROOT, Settings
+    from assistant.settings import Settings
     from assistant.wiring import Parts
     from evals.baseline import TutorialBaseline
     from evals.datasets import DATASETS

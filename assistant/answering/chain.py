@@ -29,7 +29,14 @@ from assistant.answering.answer import (
     SourcesEvent,
     TokenEvent,
 )
-from assistant.answering.citations import MARKER, MarkerFilter, verify
+from assistant.answering.citations import (
+    MARKER,
+    MarkerFilter,
+    support,
+    verify,
+    vouched_text,
+    with_markers,
+)
 from assistant.answering.evidence import EvidenceSelector, ScoredUnit
 from assistant.answering.follow_up import FollowUpRewriter
 from assistant.answering.generator import Generator
@@ -82,6 +89,7 @@ class AnswerChain:
         min_support: float = 0.5,
         summariser: DocumentSummariser | None = None,
         multipart_top_k: int | None = None,
+        multipart_lines: int = 10,
     ) -> None:
         self.retriever = retriever
         self.glossary = glossary
@@ -94,6 +102,7 @@ class AnswerChain:
         self.min_support = min_support
         self.summariser = summariser
         self.multipart_top_k = multipart_top_k
+        self.multipart_lines = multipart_lines
 
     def stream(
         self,
@@ -155,9 +164,12 @@ class AnswerChain:
         if not model_refused:
             self._verify_into(result, text, evidence, keep_uncited=kind == "fact")
             if result.generator == "llm" and result.citations:
-                if quote := self._key_quote(result, evidence, units):
+                quote = self._key_quote(result, evidence, units) if kind == "fact" else \
+                    self._more_quotes(result, evidence, units)
+                if quote:
                     yield TokenEvent(f"\n{quote}")
-                    self._verify_into(result, f"{result.answer}\n{quote}", evidence)
+                    self._verify_into(result, f"{result.answer}\n{quote}", evidence,
+                                      keep_uncited=kind == "fact")
         if model_refused or not result.citations:
             # The refusal policy found evidence, yet the model answered nothing a passage
             # supports: small models often miss what is there, so quote the evidence instead.
@@ -168,6 +180,7 @@ class AnswerChain:
             )
             quoted = "".join(
                 self.generators["extractive"].generate(standalone, evidence, units, kind))
+            result.verification = {}  # the quotes replace the model's answer
             self._verify_into(result, quoted, evidence)
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)
@@ -205,11 +218,38 @@ class AnswerChain:
         holder = next(e for e in evidence if e.contains(best.span))
         return f"The documents say: “{best.span.text.strip().rstrip('.;:')}” [{holder.marker}]."
 
+    def _more_quotes(
+        self, result: Answer, evidence: list[Evidence], units: list[ScoredUnit]
+    ) -> str | None:
+        """Bullets quoting the best evidence sentences the model's list left out, a document
+        it cited nothing from first, until the answer has ``multipart_lines`` lines. A small
+        model writes three or four points from twelve sentences and cites one side of a
+        comparison; the reader still sees what the rest of the evidence says."""
+        lines = len([line for line in result.answer.splitlines() if line.strip()])
+        cited = {c.span.doc_id for c in result.citations}
+        backing = {(h["start"], h["end"]) for c in result.citations for h in c.highlights}
+        left = [
+            (unit, holder) for unit in units
+            if (holder := next((e for e in evidence if e.contains(unit.span)), None))
+            and (unit.span.start, unit.span.end) not in backing
+            and not unit.span.text.rstrip().endswith("?")  # a question is not a point
+            and coverage(unit.span.text, result.answer) < self.min_support
+            and support(f"• {unit.span.text}", vouched_text(holder)) >= self.min_support
+        ]
+        left.sort(key=lambda pair: pair[1].span.doc_id in cited)  # stable: best first within
+        quotes = [f"• {with_markers(unit.span.text.strip(), [holder.marker])}"
+                  for unit, holder in left[: max(0, self.multipart_lines - lines)]]
+        return "\n".join(quotes) or None
+
     def _verify_into(
         self, result: Answer, text: str, evidence: list[Evidence], keep_uncited: bool = True
     ) -> None:
+        """Checks ``text`` into ``result``; what an earlier check of the same answer removed
+        or found unsupported stays on record (quotes added after it are checked again)."""
         result.answer, result.citations, verification = verify(
             text, evidence, self.min_support, keep_uncited)
+        for finding in ("unresolved_markers", "unsupported", "removed_sentences"):
+            getattr(verification, finding)[:0] = result.verification.get(finding, [])
         result.verification = verification.as_dict()
 
     def _generate(

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from bisect import bisect_right

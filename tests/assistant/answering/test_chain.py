@@ -173,29 +173,29 @@ def test_a_model_that_wrongly_says_not_covered_is_replaced_by_quotes(chain):
 
 def test_a_model_invention_is_removed_from_the_answer(chain):
     scripted = _chain_with_model(
-        chain, "NHS London redesigned stroke and trauma services [1]. It cost £40 million in 2009 [1]."
+        chain, "Marc Rowland chairs Lewisham CCG [1]. He was paid £40 million in 2009 [1]."
     )
-    answer = scripted.answer("Which services did NHS London redesign?")
+    answer = scripted.answer("Who chairs Lewisham CCG?")
     assert answer.generator == "llm"
-    assert "£40" not in answer.answer and "stroke and trauma" in answer.answer
-    assert answer.verification["removed_sentences"] == ["It cost £40 million in 2009."]
+    assert "£40" not in answer.answer and "Marc Rowland" in answer.answer
+    assert answer.verification["removed_sentences"] == ["He was paid £40 million in 2009."]
 
 
 def test_an_answer_from_a_side_sentence_gets_the_best_matching_sentence_quoted(chain):
     from assistant.text import sentences
 
-    question = "Which services did NHS London redesign?"
+    question = "Who chairs Lewisham CCG?"
     evidence = chain.answer(question, generator="extractive").evidence
-    # A sentence of the evidence that is not about the redesign: what a confused model cites.
+    # A sentence of the evidence that is not about the chair: what a confused model cites.
     side, marker = next(
         (s.text, e.marker) for e in evidence for s in sentences(e.span.text)
-        if "stroke" not in s.text and len(s.text.split()) > 8
+        if "Rowland" not in s.text and len(s.text.split()) > 8
     )
     answer = _chain_with_model(chain, f"{side.rstrip('.')} [{marker}].").answer(question)
-    assert answer.generator == "llm"
+    assert answer.generator == "llm" and answer.kind == "fact"
     first, quote = answer.answer.split("\n")
-    assert quote.startswith("The documents say: “") and "stroke and trauma" in quote
-    assert re.search(r"\[\d\]", quote) and "stroke" not in first
+    assert quote.startswith("The documents say: “") and "Marc Rowland" in quote
+    assert re.search(r"\[\d\]", quote) and "Rowland" not in first
     assert answer.verification["passed"], answer.verification
 
 
@@ -230,3 +230,23 @@ def test_a_question_asked_of_chosen_documents_cites_only_them(chain):
 def test_a_scope_the_library_cannot_serve_is_a_clear_error(chain, docs, message):
     with pytest.raises(QuestionError, match=message):
         chain.answer("Who chairs Lewisham CCG?", generator="extractive", docs=docs)
+
+
+def test_a_model_list_citing_one_column_is_topped_up_with_quotes_from_the_other(chain):
+    question = "What do the two columns say about London's sustainability and transformation " \
+               "partnerships?"
+    evidence = chain.answer(question, generator="extractive").evidence
+    documents = {e.span.doc_id for e in evidence}
+    assert len(documents) == 2
+    # The model's one point, from the first document's best passage only.
+    one = evidence[0]
+    point = next(s for s in re.split(r"(?<=\.)\s+", one.span.text) if len(s.split()) > 8)
+    answer = _chain_with_model(chain, f"- {point.rstrip('.')} [{one.marker}].").answer(question)
+    assert answer.generator == "llm" and answer.kind == "compare"
+    lines = answer.answer.splitlines()
+    assert 2 <= len(lines) <= 10 and lines[0].startswith("- ")
+    assert all(line.startswith("• ") and re.search(r"\[\d+\]", line) for line in lines[1:])
+    assert {c.span.doc_id for c in answer.citations} == documents
+    # A quote never repeats what the model already said.
+    assert sum(point.rstrip(".") in line for line in lines) == 1
+    assert answer.verification["passed"], answer.verification
