@@ -9,7 +9,7 @@ time to its first token. The server is warmed first, so these are warm numbers (
 question after a start adds about 5 s to load the model).
 
 With ``--dataset synthesis`` the questions are its list questions and the first bullet is
-timed too: the moment the first line after the lead starts to show.
+timed too: the moment the first point (a bulleted or numbered line) starts to show.
 
     .venv/bin/python bench/answer.py [--dataset policy|gold|synthesis] [--questions 10]
 """
@@ -27,8 +27,8 @@ from common import publish
 
 from evals.metrics import percentile
 
-# A line after the lead that has begun: a bullet or a step number, then a word.
-_BULLET = re.compile(r"\n\s*(?:[•*-]|\d+[.)])\s*\w")
+# A point that has begun: a bullet or a step number, then a word (with or without a lead).
+_BULLET = re.compile(r"(?:^|\n)\s*(?:[•*-]|\d+[.)])\s*\w")
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ from assistant.answering.generator import Generator
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.spans import SourceSpan
 from assistant.summary_cache import SummaryCache
-from assistant.text import Span, sentences, terms, words
+from assistant.text import Span, coverage, sentences, terms, words
 
 # A sentence that reads as prose: enough words, mostly letters (not a form's field, a table
 # row of figures or a heading).
@@ -319,6 +319,11 @@ class DocumentSummariser:
             fallback = fallback or "the language model gave no summary the passages support"
             text = _quoted(evidence, lead)
             result = self._checked(question, text, evidence, name, doc_id, started, timings)
+        elif missing := _uncovered(result, evidence, self.min_support):
+            # A small model summarises a few of the sections; the others are quoted.
+            yield TokenEvent(f"\n{missing}")
+            text = f"{text}\n{missing}"
+            result = self._checked(question, text, evidence, name, doc_id, started, timings)
         result.fallback = fallback and f"{fallback}; this summary quotes the document instead"
         self.cache.put(doc_id, version, recipe, {
             "text": text, "generator": name, "fallback": result.fallback, "sections": len(parts),
@@ -394,6 +399,15 @@ def _quoted(evidence: list[Evidence], lead: int) -> str:
     """The points as quoted: the lead sentence, then one bullet per section in order."""
     line = {e.marker: with_markers(e.hits[0].text.strip(), [e.marker]) for e in evidence}
     return "\n".join([line[lead], *(f"• {line[e.marker]}" for e in evidence if e.marker != lead)])
+
+
+def _uncovered(answer: Answer, evidence: list[Evidence], min_support: float) -> str:
+    """Bullets quoting the points of the sections the answer neither cites nor restates."""
+    backing = {(h["start"], h["end"]) for c in answer.citations for h in c.highlights}
+    return "\n".join(
+        f"• {with_markers(e.hits[0].text.strip(), [e.marker])}" for e in evidence
+        if (e.hits[0].start, e.hits[0].end) not in backing
+        and coverage(e.hits[0].text, answer.answer) < min_support)
 
 
 def _is_prose(text: str) -> bool:

@@ -169,3 +169,24 @@ def test_settings_bound_the_points(sop_parts):
     few = Parts(sop_parts.settings.model_copy(update={"summary_points": 3}))
     summary = few.summariser.summarise(SOP_ID, "extractive", refresh=True)
     assert 1 <= len(summary.answer.citations) <= 3
+
+
+def test_sections_a_model_leaves_out_are_quoted(sop_parts):
+    """The model here is scripted: what is tested is the summariser around it."""
+    from assistant.answering.summary import DocumentSummariser
+    from assistant.summary_cache import SummaryCache
+
+    class OnePoint:
+        def generate(self, question, evidence, units, kind="fact"):
+            yield f"- {evidence[0].hits[0].text.strip()} [{evidence[0].marker}]"
+
+    summariser = sop_parts.summariser
+    scripted = DocumentSummariser(
+        summariser.vector_store, summariser.catalog, summariser.embeddings,
+        {"llm": OnePoint()}, SummaryCache(sop_parts.records_engine), recipe="one-point")
+    answer = scripted.summarise(SOP_ID, "llm", refresh=True).answer
+    lines = answer.answer.splitlines()
+    assert answer.generator == "llm" and lines[0].startswith("- ") and len(lines) >= 5
+    assert all(line.startswith("• ") for line in lines[1:])
+    assert len({c.marker for c in answer.citations}) == len(lines)
+    assert answer.verification["passed"], answer.verification
