@@ -238,7 +238,7 @@ class ChatApp:
                 elif isinstance(event, TokenEvent):
                     streamed += event.text
                     yield sources + render_answer(streamed, key, {e.marker for e in evidence})
-                elif isinstance(event, SummaryDoneEvent) and event.summary:
+                elif isinstance(event, SummaryDoneEvent):
                     result = event.summary.answer
                     note = render_notice(
                         f"{event.summary.sections} sections read"

@@ -182,7 +182,7 @@ class Parts:
     @cached_property
     def summariser(self) -> DocumentSummariser:
         s = self.settings
-        model = s.llm_url and f"{s.llm_url}#{s.llm_model}" or "embedded"
+        model = f"{s.llm_url}#{s.llm_model}" if s.llm_url else "embedded"
         return DocumentSummariser(
             self.vector_store, self.catalog, self.embeddings, self.generators,
             SummaryCache(self.records_engine), recipe=f"{s.embedder}|{model}",

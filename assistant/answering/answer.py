@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from assistant.spans import SourceSpan
@@ -21,6 +22,11 @@ from assistant.text import Span
 REFUSAL = "The documents don't cover this."
 # The same, when the question was asked of chosen documents only.
 SCOPED_REFUSAL = "The chosen documents don't cover this."
+
+
+def ms_since(start: float) -> int:
+    """Milliseconds since ``start`` (a ``time.perf_counter()``), for an answer's timings."""
+    return round((time.perf_counter() - start) * 1000)
 
 
 class QuestionError(ValueError):
@@ -90,6 +96,11 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list, repr=False)
     scope: list[str] | None = None  # the documents asked, when not the whole library
     kind: str = "fact"  # the shape of answer asked for: fact, list, steps, compare, summary
+
+    @property
+    def backing(self) -> set[tuple[int, int]]:
+        """The (start, end) of every sentence the answer's citations rest on."""
+        return {(h["start"], h["end"]) for c in self.citations for h in c.highlights}
 
     def to_dict(self) -> dict:
         return {

@@ -28,6 +28,7 @@ from assistant.answering.answer import (
     QuestionError,
     SourcesEvent,
     TokenEvent,
+    ms_since,
 )
 from assistant.answering.citations import (
     MARKER,
@@ -67,10 +68,6 @@ def clean_question(question: str, max_chars: int) -> str:
             "Ask a shorter question (paste a passage into the library instead of the question)."
         )
     return cleaned
-
-
-def ms_since(start: float) -> int:
-    return round((time.perf_counter() - start) * 1000)
 
 
 class AnswerChain:
@@ -210,8 +207,7 @@ class AnswerChain:
         best = next((u for u in units if any(e.contains(u.span) for e in evidence)), None)
         if best is None:
             return None
-        backing = {(h["start"], h["end"]) for c in result.citations for h in c.highlights}
-        if (best.span.start, best.span.end) in backing:
+        if (best.span.start, best.span.end) in result.backing:
             return None
         if coverage(best.span.text, result.answer) >= self.min_support:
             return None
@@ -227,7 +223,7 @@ class AnswerChain:
         comparison; the reader still sees what the rest of the evidence says."""
         lines = len([line for line in result.answer.splitlines() if line.strip()])
         cited = {c.span.doc_id for c in result.citations}
-        backing = {(h["start"], h["end"]) for c in result.citations for h in c.highlights}
+        backing = result.backing
         left = [
             (unit, holder) for unit in units
             if (holder := next((e for e in evidence if e.contains(unit.span)), None))

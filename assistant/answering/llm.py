@@ -76,14 +76,12 @@ def _first_pass(
     evidence: list[Evidence], budget: int
 ) -> tuple[list[Evidence], list[Evidence]]:
     """The best evidence within ``budget`` characters (at least one), and the rest."""
-    used, cut = 0, 0
+    used = 0
     for cut, piece in enumerate(evidence):
         used += len(piece.span.text)
         if cut and used > budget:
-            break
-    else:
-        return evidence, []
-    return evidence[:cut], evidence[cut:]
+            return evidence[:cut], evidence[cut:]
+    return evidence, []
 
 
 def build_chat_model(

@@ -40,6 +40,7 @@ from assistant.answering.answer import (
     QuestionError,
     SourcesEvent,
     TokenEvent,
+    ms_since,
 )
 from assistant.answering.citations import verify, with_markers
 from assistant.answering.generator import Generator
@@ -243,7 +244,7 @@ class DocumentSummariser:
         for event in self.stream(doc_id, generator, refresh=refresh):
             if isinstance(event, ProgressEvent) and progress:
                 progress(event.done, event.total, event.label)
-            elif isinstance(event, SummaryDoneEvent) and event.summary:
+            elif isinstance(event, SummaryDoneEvent):
                 return event.summary
         raise RuntimeError("the summary stream ended without a summary")
 
@@ -290,7 +291,7 @@ class DocumentSummariser:
                 vectors.append(found)
                 spans.extend(prose)
             yield ProgressEvent(done, len(parts), part.heading or f"part {done}")
-        map_ms = _ms_since(started)
+        map_ms = ms_since(started)
         if not points:
             raise QuestionError(
                 f"'{record.title}' has no passages of prose to summarise (a form or a table "
@@ -306,7 +307,7 @@ class DocumentSummariser:
         text = ""
         try:
             for token in tokens:
-                timings.setdefault("first_token_ms", _ms_since(started))
+                timings.setdefault("first_token_ms", ms_since(started))
                 text += token
                 yield TokenEvent(token)
         except Exception as error:  # a model server that can't be reached: quote instead
@@ -376,7 +377,7 @@ class DocumentSummariser:
     ) -> Answer:
         answer, citations, verification = verify(text, evidence, self.min_support,
                                                  keep_uncited=False)
-        elapsed = _ms_since(started)
+        elapsed = ms_since(started)
         return Answer(
             question=question, answer=answer, refused=False, citations=citations,
             generator=generator, verification=verification.as_dict(),
@@ -388,7 +389,7 @@ class DocumentSummariser:
 class SummaryDoneEvent(DoneEvent):
     """The last event of a summary's stream: the checked answer and the summary around it."""
 
-    summary: Summary | None = None
+    summary: Summary
 
 
 def _done(answer: Answer, doc_id: str, sections: int, cached: bool) -> SummaryDoneEvent:
@@ -403,7 +404,7 @@ def _quoted(evidence: list[Evidence], lead: int) -> str:
 
 def _uncovered(answer: Answer, evidence: list[Evidence], min_support: float) -> str:
     """Bullets quoting the points of the sections the answer neither cites nor restates."""
-    backing = {(h["start"], h["end"]) for c in answer.citations for h in c.highlights}
+    backing = answer.backing
     return "\n".join(
         f"• {with_markers(e.hits[0].text.strip(), [e.marker])}" for e in evidence
         if (e.hits[0].start, e.hits[0].end) not in backing
@@ -417,6 +418,3 @@ def _is_prose(text: str) -> bool:
             and bool(_PROSE_END.search(text)) and " | " not in text  # a table row
             and text[:1].isupper())  # not a list item's tail or a bullet
 
-
-def _ms_since(start: float) -> int:
-    return round((time.perf_counter() - start) * 1000)
