@@ -80,6 +80,85 @@ def sentences(text: str, offset: int = 0) -> list[Span]:
     return result
 
 
+# A list item: a bullet or an enumerator ("1.", "a)", "(iv)") first, or a clause ending a
+# semicolon list ("…groups;", "…outcomes; or"); a bare "and"/"or" between items belongs too.
+_LIST_ITEM = re.compile(r"^(?:[•●○◦▪■□–—*·-]\s*|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s)")
+_BULLET = re.compile(r"^[•●○◦▪■□–—*·-]\s*")
+_ITEM_END = re.compile(r";(?:\s*(?:and|or|and/or))?$", re.IGNORECASE)
+_CONNECTORS = {"and", "or", "and/or"}
+_LONGEST_LIST = 16
+
+
+def _in_list(span: Span) -> bool:
+    text = span.text.strip()
+    return bool(_LIST_ITEM.match(text) or _ITEM_END.search(text)) or text.lower() in _CONNECTORS
+
+
+def without_bullet(text: str) -> str:
+    """A list item's text without its bullet glyph (a reader's bullet replaces it).
+
+    >>> without_bullet("• the plausibility of the argument")
+    'the plausibility of the argument'
+    """
+    return _BULLET.sub("", text.strip())
+
+
+def list_run(spans: list[Span], position: int) -> tuple[int, int]:
+    """The first and last index of the list that the sentence at ``position`` belongs to —
+    its introducing sentence ("…the Panel will consider:") and its items — or
+    ``(position, position)`` when it is not part of one. A question asking for a list wants
+    the whole of it, not the one item nearest its words.
+
+    >>> parts = sentences("24.\\nIt will consider:\\n• fit\\n• plausibility\\n• comorbidities\\n25. Next.")
+    >>> first, last = list_run(parts, 3)
+    >>> [part.text for part in parts[first : last + 1]]
+    ['It will consider:', '• fit', '• plausibility', '• comorbidities']
+    """
+    opens = spans[position].text.rstrip().endswith(":")
+    if not (opens or _in_list(spans[position])):
+        return position, position
+    first = position
+    if not opens:
+        while first > 0 and _in_list(spans[first - 1]) and position - first < _LONGEST_LIST:
+            first -= 1
+        if first > 0 and spans[first - 1].text.rstrip().endswith(":"):
+            first -= 1
+    last = position
+    while last + 1 < len(spans) and _in_list(spans[last + 1]) and last - first < _LONGEST_LIST:
+        last += 1
+    if _ITEM_END.search(spans[last].text.strip()) and last + 1 < len(spans):
+        last += 1  # a semicolon list's last item ends with a full stop
+    return (position, position) if last == first else (first, last)
+
+
+_DOCUMENT_NOUNS = r"(?:columns?|documents?|reports?|papers?|articles?|pieces?|sources?|texts?|" \
+    r"publications?|guidances?|policies|polic(?:y|ies) documents?|files?)"
+# "in each of the two columns", "both documents", "these three reports", "the columns": the
+# question pointing at the documents, not at what they say.
+_DOCUMENT_REFERENCE = re.compile(
+    r"\s*\b(?:(?:in|across|from|of|by|between)\s+)?(?:(?:each|both|all|either|any)\s+of\s+)?"
+    r"(?:(?:the|these|those)\s+(?:two|three|four|2|3|4)|both(?:\s+the)?|each|all(?:\s+the)?"
+    r"(?:\s+(?:two|three|four|2|3|4))?|(?:the|these|those)(?=\s+(?:columns|documents|articles|"
+    r"pieces|sources)\b))\s+" + _DOCUMENT_NOUNS + r"\b",
+    re.IGNORECASE,
+)
+
+
+def without_document_references(question: str) -> str:
+    """The question without the words that point at the documents themselves: they name
+    no topic, and a search or a cross-encoder reading "the two columns" looks for columns.
+    Kept whole when fewer than two content terms would remain.
+
+    >>> without_document_references("What part does the mayor play in each of the two columns?")
+    'What part does the mayor play?'
+    >>> without_document_references("Both columns mention stroke services. What does each say?")
+    'mention stroke services. What does each say?'
+    """
+    stripped = _DOCUMENT_REFERENCE.sub("", question).strip()
+    stripped = re.sub(r"\s+([?.,;:!])", r"\1", stripped)
+    return stripped if len(terms(stripped)) >= 2 else question
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")

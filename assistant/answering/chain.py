@@ -47,7 +47,7 @@ from assistant.answering.summary import DocumentSummariser
 from assistant.glossary import Glossary
 from assistant.retrieval import HybridRetriever
 from assistant.settings import GENERATORS, MAX_TOP_K
-from assistant.text import coverage
+from assistant.text import coverage, without_bullet, without_document_references
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LLM_REFUSAL = re.compile(
@@ -128,8 +128,9 @@ class AnswerChain:
                 return
         if k is None and kind != "fact":
             k = self.multipart_top_k
-        passages = self.retriever.search(standalone, k, scope)
-        evidence, units = self.selector.select(self.glossary.expand(standalone), passages, kind)
+        topic = without_document_references(standalone)
+        passages = self.retriever.search(topic, k, scope)
+        evidence, units = self.selector.select(self.glossary.expand(topic), passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
         result = Answer(
@@ -233,7 +234,7 @@ class AnswerChain:
             and support(f"• {unit.span.text}", vouched_text(holder)) >= self.min_support
         ]
         left.sort(key=lambda pair: pair[1].span.doc_id in cited)  # stable: best first within
-        quotes = [f"• {with_markers(unit.span.text.strip(), [holder.marker])}"
+        quotes = [f"• {with_markers(without_bullet(unit.span.text), [holder.marker])}"
                   for unit, holder in left[: max(0, self.multipart_lines - lines)]]
         return "\n".join(quotes) or None
 

@@ -21,10 +21,11 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answering.answer import Evidence
+from assistant.answering.question_kind import ENUMERATING
 from assistant.rerank import CrossEncoderReranker
 from assistant.retrieval import Passage
 from assistant.spans import SourceSpan
-from assistant.text import Span, answer_type, sentences, terms, without_attribution
+from assistant.text import Span, answer_type, list_run, sentences, terms, without_attribution
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,17 @@ class EvidenceSelector:
         ]
         return sorted(rescored, key=lambda u: -u.score) + units[self.sentence_candidates :]
 
-    def _window(self, unit: ScoredUnit) -> SourceSpan:
-        """The unit's sentence with ``window`` neighbours each side, within its passage."""
+    def _window(self, unit: ScoredUnit, whole_lists: bool = False) -> SourceSpan:
+        """The unit's sentence with ``window`` neighbours each side, within its passage;
+        with ``whole_lists``, also the rest of the list it introduces or belongs to."""
         passage = unit.passage.span
         around = sentences(passage.text, passage.start)
-        first = around[max(0, unit.position - self.window)]
-        last = around[min(len(around) - 1, unit.position + self.window)]
-        return passage.narrowed(first.start, last.end)
+        first = max(0, unit.position - self.window)
+        last = min(len(around) - 1, unit.position + self.window)
+        if whole_lists:
+            run_first, run_last = list_run(around, unit.position)
+            first, last = min(first, run_first), max(last, run_last)
+        return passage.narrowed(around[first].start, around[last].end)
 
     def select(
         self, question: str, passages: list[Passage], kind: str = "fact"
@@ -142,15 +147,16 @@ class EvidenceSelector:
         """The evidence, numbered from 1 in order of relevance, and all scored sentences.
 
         A question asking for a list, steps, a comparison or a summary (``kind``) gets more
-        sentences and a larger budget; a comparison takes its documents' best sentences in
-        turn, so each side is present."""
+        sentences and a larger budget (a list or steps: whole lists around them); a
+        comparison takes its documents' best sentences in turn, so each side is present."""
         units = self.score_units(question, passages)
-        hits, budget = (self.hits, self.max_chars) if kind == "fact" else (
-            self.multipart_hits, self.multipart_max_chars)
-        chosen = _by_document_in_turn(units) if kind == "compare" else units
+        multipart = kind != "fact"
+        hits, budget = (self.multipart_hits, self.multipart_max_chars) if multipart else (
+            self.hits, self.max_chars)
+        chosen = _by_document_in_turn(units, passages) if kind == "compare" else units
         evidence: list[Evidence] = []
         for unit in chosen[:hits]:
-            span = self._window(unit)
+            span = self._window(unit, whole_lists=kind in ENUMERATING)
             merged = next(
                 (e for e in evidence if e.span.doc_id == span.doc_id
                  and span.start <= e.span.end and e.span.start <= span.end),
@@ -167,19 +173,25 @@ class EvidenceSelector:
 
 
 def _by_document_in_turn(
-    units: list[ScoredUnit], sides: int = 3, reach: float = 0.5
+    units: list[ScoredUnit], passages: list[Passage], sides: int = 3, reach: float = 0.5
 ) -> list[ScoredUnit]:
     """The units reordered so that the documents a comparison is about give their next best
-    in turn (documents whose best sentence scores within ``reach`` of the best, at most
-    ``sides`` of them), then the rest by score: each side is present in the first few."""
+    in turn, then the rest by score: each side is present in the first few. The sides (at
+    most ``sides``) are the documents of the first two passages retrieval ranked (one
+    document's sentence can outscore every sentence of the other side, whose passage still
+    ranks high); when both are of one document, those whose best sentence scores within
+    ``reach`` of the best."""
     if not units:
         return units
-    queues: dict[str, list[ScoredUnit]] = {}
+    # A comparison has two sides at least.
+    ranked = list(dict.fromkeys(p.span.doc_id for p in passages[:2]))
+    queues: dict[str, list[ScoredUnit]] = {d: [] for d in ranked}
     for unit in units:
         doc_id = unit.passage.span.doc_id
         if doc_id in queues:
             queues[doc_id].append(unit)
-        elif unit.score >= units[0].score - reach and len(queues) < sides:
+        elif len(ranked) == 1 and unit.score >= units[0].score - reach \
+                and len(queues) < sides:
             queues[doc_id] = [unit]
     ordered: list[ScoredUnit] = []
     while any(queues.values()):

@@ -15,7 +15,8 @@ from collections.abc import Iterator, Sequence
 from assistant.answering.answer import Evidence
 from assistant.answering.citations import with_markers
 from assistant.answering.evidence import ScoredUnit
-from assistant.text import Span
+from assistant.answering.question_kind import ENUMERATING
+from assistant.text import Span, list_run, sentences, terms, without_bullet
 
 
 class ExtractiveGenerator:
@@ -43,14 +44,25 @@ class ExtractiveGenerator:
     ) -> Iterator[str]:
         multipart = kind != "fact"
         quotes: list[tuple[Evidence, Span]] = []
+        most = self.multipart_sentences if multipart else self.max_sentences
         for unit in units:
             holder = next((e for e in evidence if e.contains(unit.span)), None)
             if holder is None or any(q.start <= unit.span.start < q.end for _, q in quotes):
                 continue
+            if multipart and unit.span.text.rstrip().endswith("?"):
+                continue  # a question the document asks is not a point of the answer
             if quotes and not multipart and unit.score < units[0].score - self.margin:
                 break
             quotes.append((holder, self._completed(unit, holder, units)))
-            if len(quotes) == (self.multipart_sentences if multipart else self.max_sentences):
+            if kind in ENUMERATING:
+                # A list asked for is quoted whole: its other items follow the one that
+                # matched, beyond the usual number of lines (up to twice it).
+                quotes.extend(
+                    (holder, item) for item in _list_items(unit, holder)
+                    if not any(q.start <= item.start < q.end for _, q in quotes)
+                )
+            if len(quotes) >= most:
+                del quotes[2 * most:]
                 break
         if multipart and len(quotes) > 1:
             yield _shaped(quotes, kind)
@@ -83,6 +95,15 @@ class ExtractiveGenerator:
         return Span(holder.span.text[start:end], unit.span.start, following.span.end)
 
 
+def _list_items(unit: ScoredUnit, holder: Evidence) -> list[Span]:
+    """The other sentences of the list ``unit`` introduces or belongs to, in order, that
+    ``holder`` holds (a bare "and" between items is no point)."""
+    around = sentences(unit.passage.span.text, unit.passage.span.start)
+    first, last = list_run(around, unit.position)
+    return [around[i] for i in range(first, last + 1)
+            if i != unit.position and holder.contains(around[i]) and terms(around[i].text)]
+
+
 def _shaped(quotes: list[tuple[Evidence, Span]], kind: str) -> str:
     """The best quote as the lead line, the others as bullets: numbered in document order
     for steps, grouped by document (in the order they first appear) for a comparison, in
@@ -92,7 +113,8 @@ def _shaped(quotes: list[tuple[Evidence, Span]], kind: str) -> str:
     rest.sort(key=lambda pair: (documents.index(pair[0].span.doc_id) if kind == "compare" else 0,
                                 pair[0].span.doc_id, pair[1].start))
     bullets = [
-        f"{f'{number}.' if kind == 'steps' else '•'} {with_markers(span.text.strip(), [holder.marker])}"
+        f"{f'{number}.' if kind == 'steps' else '•'} "
+        f"{with_markers(without_bullet(span.text), [holder.marker])}"
         for number, (holder, span) in enumerate(rest, start=1)
     ]
-    return "\n".join([with_markers(lead.text.strip(), [lead_holder.marker]), *bullets])
+    return "\n".join([with_markers(without_bullet(lead.text), [lead_holder.marker]), *bullets])

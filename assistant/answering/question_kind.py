@@ -16,6 +16,8 @@ import re
 from typing import Literal
 
 QuestionKind = Literal["fact", "list", "steps", "compare", "summary"]
+# The kinds whose answer is an enumeration: a list in the documents is wanted whole.
+ENUMERATING: frozenset[str] = frozenset({"list", "steps"})
 
 _SUMMARY = re.compile(
     r"^\s*(please\s+)?(summari[sz]e|sum up|give (me )?(a |an )?(short |brief )?(summary|overview)"

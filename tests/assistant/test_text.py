@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.text import answer_kind, answer_type, coverage, sentences, terms, without_attribution
+from assistant.text import (
+    answer_kind,
+    answer_type,
+    coverage,
+    list_run,
+    sentences,
+    terms,
+    without_attribution,
+    without_bullet,
+    without_document_references,
+)
 from tests.conftest import DOCUMENTS_DIR
 
 
@@ -150,3 +160,64 @@ def test_how_many_answers_must_count_the_thing_asked_about(question, holds, lack
 )
 def test_an_author_s_name_picks_the_document_not_the_sentence(question, authors, expected):
     assert without_attribution(question, authors) == expected
+
+
+# NHS England's IFR commissioning policy (v3, 2023), paragraphs 24–25 as ingested.
+CLINICAL_EFFECTIVENESS = (
+    "24.\nWhen considering clinical effectiveness, the IFR Panel will consider:\n"
+    "• how closely the patient matches the patient population from whom the results are "
+    "derived\n• the plausibility of the argument that the patient will achieve the anticipated "
+    "outcomes\n• the impact of existing comorbidities on both the claim for exceptionality and "
+    "treatment outcome\n25.\nThe IFR Panel will also consider value for money."
+)
+
+
+@pytest.mark.parametrize("position", [1, 2, 3, 4])
+def test_a_list_run_is_its_introduction_and_every_item_from_any_of_them(position):
+    parts = sentences(CLINICAL_EFFECTIVENESS)
+    first, last = list_run(parts, position)
+    assert parts[first].text.endswith("will consider:")
+    assert parts[last].text.startswith("• the impact of existing comorbidities")
+    assert [without_bullet(p.text)[:8] for p in parts[first + 1 : last + 1]] == [
+        "how clos", "the plau", "the impa"]
+
+
+@pytest.mark.parametrize("position", [0, 5, 6])
+def test_prose_and_paragraph_numbers_are_no_list(position):
+    parts = sentences(CLINICAL_EFFECTIVENESS)
+    assert list_run(parts, position) == (position, position)
+
+
+def test_a_semicolon_list_runs_to_its_last_item_ending_with_a_full_stop():
+    # Ben Clover's column: a long sentence is cut at its semicolons; the last clause ends it.
+    text = ("Deep breath, there are: clinical commissioning groups; GP federations; London-wide "
+            "local medical committees, health and wellbeing boards; 33 local authorities and "
+            "their health overview and scrutiny committees; London councils; NHS trusts and "
+            "foundation trusts; five STPs; two cancer networks; housing associations. "
+            "Plus, the mayor's office.")
+    parts = sentences(text)
+    first, last = list_run(parts, 2)
+    assert parts[first].text.startswith("Deep breath")
+    assert parts[last].text == "housing associations."
+    assert parts[last + 1].text == "Plus, the mayor's office."
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("What part does the mayor of London play in each of the two columns?",
+         "What part does the mayor of London play?"),
+        ("Both columns mention stroke services. What does each say?",
+         "mention stroke services. What does each say?"),
+        ("What do these two documents each say about waiting times?",
+         "What do each say about waiting times?"),
+        # A document named by its title is a topic; a plural that is the topic stays.
+        ("What do the IFR policy and the SOP say about urgent cases?",
+         "What do the IFR policy and the SOP say about urgent cases?"),
+        ("Which policies apply to children?", "Which policies apply to children?"),
+        # Nothing would be left to search for.
+        ("What do the two columns say?", "What do the two columns say?"),
+    ],
+)
+def test_words_pointing_at_the_documents_are_not_searched_for(question, expected):
+    assert without_document_references(question) == expected

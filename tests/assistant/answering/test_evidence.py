@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.evidence import EvidenceSelector
+from assistant.answering.extractive import ExtractiveGenerator
 from assistant.embedders import load_embeddings
 from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
 from assistant.retrieval import Passage
@@ -60,3 +61,48 @@ def test_without_the_cross_encoder_sentences_keep_their_own_scores(embeddings, p
     units = EvidenceSelector(embeddings).score_units(QUESTION, passages)
     assert units and all(u.rerank_score is None for u in units)
     assert [u.score for u in units] == sorted((u.score for u in units), reverse=True)
+
+
+MEMBERS = ["independent Chair", "Medical Director", "Public Health Consultant", "Pharmacy lead",
+           "Patient and Public Voice member"]
+
+
+def test_a_list_question_s_evidence_and_quotes_hold_the_whole_list(embeddings, passages):
+    # The question's words match one bullet best ("pharmacy"); the answer wants all five.
+    question = "Who sits on the IFR Panel, for example which pharmacy lead?"
+    selector = EvidenceSelector(embeddings, window=0)
+    fact, _ = selector.select(question, passages, "fact")
+    assert not all(m in fact[0].span.text for m in MEMBERS)  # one sentence alone
+    evidence, units = selector.select(question, passages, "list")
+    assert all(m in evidence[0].span.text for m in MEMBERS)
+    text = "".join(ExtractiveGenerator().generate(question, evidence, units, "list"))
+    lines = text.splitlines()
+    for member in MEMBERS:
+        line = next(line for line in lines if member in line)
+        assert line.startswith("• ") and "• •" not in line and line.endswith("[1]"), line
+
+
+def test_each_side_of_a_comparison_is_in_its_evidence_though_one_outscores_the_other(
+    embeddings, reranker
+):
+    # Dave West's column answers in its own words; Ben Clover's names the networks only in
+    # a list, so every one of its sentences scores far below West's best.
+    west = ("City-wide working can deliver: NHS London's redesigns of stroke and trauma services "
+            "are two of the UK's most celebrated service developments of recent times. Travel "
+            "and interdependencies across the capital mean planning at the level of its five "
+            "partnerships would be insufficient. They need to be clear the role has autonomy.")
+    clover = ("Deep breath, there are: clinical commissioning groups; GP federations; "
+              "London councils; the trauma network; the stroke network; universities.")
+    passages = [
+        Passage("w", SourceSpan("west", "West", "", "west.md", 0, len(west), west),
+                rerank_score=1.7),
+        Passage("c", SourceSpan("clover", "Clover", "", "clover.md", 0, len(clover), clover),
+                rerank_score=-5.3),
+    ]
+    question = "What does each column say about London's stroke and trauma arrangements?"
+    selector = EvidenceSelector(embeddings, reranker=reranker, multipart_hits=2)
+    units = selector.score_units(question, passages)
+    best_clover = next(u for u in units if u.passage.span.doc_id == "clover")
+    assert best_clover.score < units[0].score - 0.5  # far below the other side's best
+    evidence, _ = selector.select(question, passages, "compare")
+    assert {e.span.doc_id for e in evidence} == {"west", "clover"}
