@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,6 +27,20 @@ from assistant.rerank import CrossEncoderReranker
 from assistant.retrieval import Passage
 from assistant.spans import SourceSpan
 from assistant.text import Span, answer_type, list_run, sentences, terms, without_attribution
+
+
+# A document's front matter: its licence, copyright and where it is published; such a
+# sentence shares the title's words with every question about the document, and is never a
+# point of a list or a summary.
+_FRONT_MATTER = re.compile(
+    r"\b(licen[cs]ed? under|open government licen[cs]e|crown copyright|all rights reserved|"
+    r"this (publication|document|guidance) is available|third[- ]party copyright|"
+    r"nationalarchives)\b|©|^(first |last )?(published|updated|last updated)\b",
+    re.IGNORECASE,
+)
+
+# Words a title line adds to the title itself ("Guidance Physical activity for women…").
+_DOCUMENT_WORDS = terms("guidance report policy publication document")
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,8 @@ class EvidenceSelector:
         comparison takes its documents' best sentences in turn, so each side is present."""
         units = self.score_units(question, passages)
         multipart = kind != "fact"
+        if multipart:
+            units = [u for u in units if not _front_matter(u)]
         hits, budget = (self.multipart_hits, self.multipart_max_chars) if multipart else (
             self.hits, self.max_chars)
         chosen = _by_document_in_turn(units, passages) if kind == "compare" else units
@@ -200,6 +217,16 @@ def _by_document_in_turn(
                 ordered.append(queue.pop(0))
     taken = {id(u) for u in ordered}
     return ordered + [u for u in units if id(u) not in taken]
+
+
+def _front_matter(unit: ScoredUnit) -> bool:
+    """Whether the unit is the document's licence or publication note, or a line holding
+    nothing but its title's or publisher's words."""
+    text = unit.span.text
+    if _FRONT_MATTER.search(text):
+        return True
+    header = terms(f"{unit.passage.span.title} {unit.passage.span.author}")
+    return terms(text) <= header | _DOCUMENT_WORDS if header else False
 
 
 def _squashed(logit: float) -> float:

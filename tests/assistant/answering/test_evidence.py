@@ -106,3 +106,35 @@ def test_each_side_of_a_comparison_is_in_its_evidence_though_one_outscores_the_o
     assert best_clover.score < units[0].score - 0.5  # far below the other side's best
     evidence, _ = selector.select(question, passages, "compare")
     assert {e.span.doc_id for e in evidence} == {"west", "clover"}
+
+
+# DHSC's infographic text as a browser printed it from GOV.UK (Open Government Licence v3.0).
+INFOGRAPHIC = (
+    "Department of Health & Social Care\nGuidance Physical activity for women after "
+    "childbirth: birth to 12 months (text of the infographic)\nPublished 7 September 2019\n"
+    "© Crown copyright 2019\nThis publication is licensed under the terms of the Open "
+    "Government Licence v3.0 except where otherwise stated.\nThis publication is available at "
+    "https://www.gov.uk/government/publications/physical-activity-for-women-after-childbirth\n"
+    "If you're not active, start gradually.\nIf you're already active, keep going.\n"
+    "Aim for at least 150 minutes of moderate intensity activity every week.\n"
+    "Start pelvic floor exercises as soon as you can and continue daily.\n"
+    "You can be active while breastfeeding."
+)
+
+
+def test_a_list_answer_leaves_out_the_documents_front_matter(embeddings, reranker):
+    title = ("Physical activity for women after childbirth: birth to 12 months (text of the "
+             "infographic) - GOV.UK")
+    span = SourceSpan("pa", title, "", "pa.pdf", 0, len(INFOGRAPHIC), INFOGRAPHIC)
+    passages = [Passage("p", span, rerank_score=5.0)]
+    question = "What does the infographic advise women about physical activity after childbirth?"
+    selector = EvidenceSelector(embeddings, reranker=reranker, window=0)
+    everything = selector.score_units(question, passages)
+    # Unfiltered, the title line and the publication note are its two best "points".
+    assert {u.span.text[:20] for u in everything[:2]} == {
+        "Guidance Physical ac", "This publication is "}
+    _, units = selector.select(question, passages, "list")
+    texts = [u.span.text for u in units]
+    assert not any(m in t for t in texts for m in ("Licence", "©", "available at", "Published"))
+    assert not any(t.startswith("Guidance Physical activity") for t in texts)  # the title line
+    assert any("150 minutes" in t for t in texts)
