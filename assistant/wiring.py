@@ -210,5 +210,4 @@ class Parts:
             min_support=s.min_support,
             summariser=self.summariser,
             multipart_top_k=s.multipart_top_k,
-            multipart_lines=s.multipart_sentences,
         )

@@ -86,7 +86,6 @@ class AnswerChain:
         min_support: float = 0.5,
         summariser: DocumentSummariser | None = None,
         multipart_top_k: int | None = None,
-        multipart_lines: int = 10,
     ) -> None:
         self.retriever = retriever
         self.glossary = glossary
@@ -99,7 +98,6 @@ class AnswerChain:
         self.min_support = min_support
         self.summariser = summariser
         self.multipart_top_k = multipart_top_k
-        self.multipart_lines = multipart_lines
 
     def stream(
         self,
@@ -163,7 +161,7 @@ class AnswerChain:
             self._verify_into(result, text, evidence, keep_uncited=kind == "fact")
             if result.generator == "llm" and result.citations:
                 quote = self._key_quote(result, evidence, units) if kind == "fact" else \
-                    self._more_quotes(result, evidence, units)
+                    self._more_quotes(result, evidence, units, kind)
                 if quote:
                     yield TokenEvent(f"\n{quote}")
                     self._verify_into(result, f"{result.answer}\n{quote}", evidence,
@@ -216,26 +214,26 @@ class AnswerChain:
         return f"The documents say: “{best.span.text.strip().rstrip('.;:')}” [{holder.marker}]."
 
     def _more_quotes(
-        self, result: Answer, evidence: list[Evidence], units: list[ScoredUnit]
+        self, result: Answer, evidence: list[Evidence], units: list[ScoredUnit], kind: str
     ) -> str | None:
-        """Bullets quoting the best evidence sentences the model's list left out, a document
-        it cited nothing from first, until the answer has ``multipart_lines`` lines. A small
+        """Bullets quoting what quoting alone would have answered (the best evidence
+        sentences, a list asked for whole) that the model's list left out, a document it
+        cited nothing from first, until the answer has as many lines as the quotes. A small
         model writes three or four points from twelve sentences and cites one side of a
         comparison; the reader still sees what the rest of the evidence says."""
         lines = len([line for line in result.answer.splitlines() if line.strip()])
         cited = {c.span.doc_id for c in result.citations}
         backing = result.backing
+        quotable = self.generators["extractive"].quotes(evidence, units, kind)
         left = [
-            (unit, holder) for unit in units
-            if (holder := next((e for e in evidence if e.contains(unit.span)), None))
-            and (unit.span.start, unit.span.end) not in backing
-            and not unit.span.text.rstrip().endswith("?")  # a question is not a point
-            and coverage(unit.span.text, result.answer) < self.min_support
-            and support(f"• {unit.span.text}", vouched_text(holder)) >= self.min_support
+            (span, holder) for holder, span in quotable
+            if (span.start, span.end) not in backing
+            and coverage(span.text, result.answer) < self.min_support
+            and support(f"• {span.text}", vouched_text(holder)) >= self.min_support
         ]
         left.sort(key=lambda pair: pair[1].span.doc_id in cited)  # stable: best first within
-        quotes = [f"• {with_markers(without_bullet(unit.span.text), [holder.marker])}"
-                  for unit, holder in left[: max(0, self.multipart_lines - lines)]]
+        quotes = [f"• {with_markers(without_bullet(span.text), [holder.marker])}"
+                  for span, holder in left[: max(0, len(quotable) - lines)]]
         return "\n".join(quotes) or None
 
     def _verify_into(

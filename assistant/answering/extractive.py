@@ -42,6 +42,18 @@ class ExtractiveGenerator:
         self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
         kind: str = "fact",
     ) -> Iterator[str]:
+        quotes = self.quotes(evidence, units, kind)
+        if kind != "fact" and len(quotes) > 1:
+            yield _shaped(quotes, kind)
+            return
+        # In document order, so that quoted sentences read as they were written.
+        quotes.sort(key=lambda pair: (pair[0].marker, pair[1].start))
+        yield "\n".join(with_markers(span.text, [holder.marker]) for holder, span in quotes)
+
+    def quotes(
+        self, evidence: list[Evidence], units: list[ScoredUnit], kind: str = "fact"
+    ) -> list[tuple[Evidence, Span]]:
+        """The sentences to quote, best first, each with the evidence holding it."""
         multipart = kind != "fact"
         quotes: list[tuple[Evidence, Span]] = []
         most = self.multipart_sentences if multipart else self.max_sentences
@@ -64,12 +76,7 @@ class ExtractiveGenerator:
             if len(quotes) >= most:
                 del quotes[2 * most:]
                 break
-        if multipart and len(quotes) > 1:
-            yield _shaped(quotes, kind)
-            return
-        # In document order, so that quoted sentences read as they were written.
-        quotes.sort(key=lambda pair: (pair[0].marker, pair[1].start))
-        yield "\n".join(with_markers(span.text, [holder.marker]) for holder, span in quotes)
+        return quotes
 
     def warm_up(self) -> None:
         """Nothing to load: the sentences are already scored."""

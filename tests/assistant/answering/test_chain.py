@@ -159,7 +159,7 @@ def _chain_with_model(chain, reply: str):
     return AnswerChain(
         chain.retriever, chain.glossary, chain.selector, chain.refusal,
         {"llm": ScriptedModel(reply), "extractive": chain.generators["extractive"]},
-        default_generator="llm",
+        default_generator="llm", multipart_top_k=chain.multipart_top_k,
     )
 
 
@@ -249,4 +249,18 @@ def test_a_model_list_citing_one_column_is_topped_up_with_quotes_from_the_other(
     assert {c.span.doc_id for c in answer.citations} == documents
     # A quote never repeats what the model already said.
     assert sum(point.rstrip(".") in line for line in lines) == 1
+    assert answer.verification["passed"], answer.verification
+
+
+def test_a_model_list_that_names_one_item_is_topped_up_with_the_rest_of_the_list(chain):
+    question = "Which bodies crowd London's health and care landscape?"
+    quoted = chain.answer(question, generator="extractive")
+    assert quoted.kind == "list"
+    holder = next(e for e in quoted.evidence if "GP federations" in e.span.text)
+    answer = _chain_with_model(chain, f"- GP federations [{holder.marker}].").answer(question)
+    assert answer.generator == "llm"
+    for body in ("health and wellbeing boards", "academic health science networks",
+                 "clinical commissioning groups", "the stroke network"):
+        assert body in answer.answer, answer.answer
+    assert answer.answer.count("GP federations") == 1
     assert answer.verification["passed"], answer.verification
