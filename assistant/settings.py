@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         ge=0,
         description="How long an ingest waits for another one on the same data dir.",
     )
+    lock_lease_s: float = Field(
+        default=60.0, gt=0, description="With a shared records database: how long an ingest's "
+        "hold on the lock lasts unless renewed (a third of it between renewals); a replica "
+        "killed mid-ingest blocks others this long at most.")
 
     # Retrieval: dense + BM25, fused by reciprocal rank fusion (tuned on evals/gold.jsonl).
     glossary_path: Path = Field(

@@ -20,10 +20,13 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
 from argon2 import PasswordHasher
+from filelock import FileLock
 from argon2.exceptions import InvalidHashError, VerificationError
 
 Role = Literal["reader", "editor"]
@@ -38,10 +41,20 @@ class UserError(ValueError):
 
 
 class UserStore:
-    """Reads and writes the users file; the file is replaced atomically and kept private."""
+    """Reads and writes the users file; the file is replaced atomically and kept private,
+    and a change reads and writes it under a lock file beside it, so that two
+    ``assistant users add`` at once both land."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = FileLock(str(path.with_name(f".{path.name}.lock")))
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Held while a change reads and writes the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            yield
 
     def _load(self) -> dict[str, dict]:
         if not self.path.exists():
@@ -76,17 +89,20 @@ class UserStore:
             raise UserError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
         if role not in ROLES:
             raise UserError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
-        users = self._load()
-        new = name not in users
-        users[name] = {"hash": _hasher.hash(password), "role": role}
-        self._save(users)
+        user = {"hash": _hasher.hash(password), "role": role}  # slow: before the lock
+        with self._changing():
+            users = self._load()
+            new = name not in users
+            users[name] = user
+            self._save(users)
         return new
 
     def remove(self, name: str) -> bool:
-        users = self._load()
-        if users.pop(name, None) is None:
-            return False
-        self._save(users)
+        with self._changing():
+            users = self._load()
+            if users.pop(name, None) is None:
+                return False
+            self._save(users)
         return True
 
     def verify(self, name: str, password: str) -> bool:

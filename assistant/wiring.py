@@ -101,7 +101,7 @@ class Parts:
     def lock(self) -> IngestionLock:
         # Replicas sharing the records database may sit on different machines.
         if self.settings.records_url:
-            return SharedLock(self.records_engine)
+            return SharedLock(self.records_engine, lease_s=self.settings.lock_lease_s)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         return LocalLock(self.settings.lock_path)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -34,7 +34,7 @@ from langchain_core.vectorstores import VectorStore
 
 from assistant.catalog import Catalog, DocumentRecord, now_iso
 from ingest.loaders import FileLoader, LoadError, sha256_of
-from ingest.locks import IngestionLock, LockTimeout
+from ingest.locks import IngestionLock, Lease, LeaseLost, LockTimeout
 from ingest.splitting import ChunkSplitter
 
 Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
@@ -106,15 +106,21 @@ def _slug(text: str) -> str:
 
 
 @contextmanager
-def hold_for_ingest(lock: IngestionLock, timeout_s: float) -> Iterator[None]:
+def hold_for_ingest(lock: IngestionLock, timeout_s: float) -> Iterator[Lease]:
     """Holds the ingestion lock; raises :class:`IngestLocked`, saying what to do, after
-    ``timeout_s`` of waiting."""
+    ``timeout_s`` of waiting, or when the lock was lost while held."""
     try:
-        with lock.hold(timeout_s):
-            yield
+        with lock.hold(timeout_s) as lease:
+            yield lease
     except LockTimeout as error:
         raise IngestLocked(
             f"{error}; waited {timeout_s:.0f} s. Let it finish, or raise ASSISTANT_LOCK_TIMEOUT_S."
+        ) from None
+    except LeaseLost as error:
+        raise IngestLocked(
+            f"this ingest lost {lock.description}: {error}. It stopped before its next write; "
+            "what it stored before stays. Another ingest may be running: run this one again "
+            "when it has finished."
         ) from None
 
 
@@ -138,6 +144,7 @@ class Indexer:
         self.splitter = splitter
         self._lock = lock
         self._lock_timeout_s = lock_timeout_s
+        self._lease = Lease()  # the held lock's, checked before every write
 
     @property
     def fingerprint(self) -> str:
@@ -145,9 +152,12 @@ class Indexer:
         fingerprint and bytes match its catalog row is skipped unread."""
         return f"{self.loader.version}|{self.splitter.fingerprint}"
 
-    def locked(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def locked(self) -> Iterator[None]:
         """Holds the ingestion lock so that two writers never interleave."""
-        return hold_for_ingest(self._lock, self._lock_timeout_s)
+        with hold_for_ingest(self._lock, self._lock_timeout_s) as lease:
+            self._lease = lease
+            yield
 
     def ingest(
         self,
@@ -167,6 +177,7 @@ class Indexer:
             if on_start:
                 on_start(len(files))
             for path in files:
+                self._lease.check()
                 result = self._ingest_file(path)
                 report.files.append(result)
                 if on_file:
@@ -260,6 +271,7 @@ class Indexer:
         for chunk in chunks:
             chunk.metadata = {k: chunk.metadata[k] for k in CHUNK_METADATA_KEYS} | {
                 k: chunk.metadata[k] for k in CHUNK_LOCATOR_KEYS if k in chunk.metadata}
+        self._lease.check()
         index(
             chunks,
             self.record_manager,
@@ -270,6 +282,7 @@ class Indexer:
             batch_size=_INDEX_BATCH,
         )
         meta = document.metadata
+        self._lease.check()
         self.catalog.put(
             DocumentRecord(
                 doc_id=doc_id,

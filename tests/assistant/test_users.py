@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
-from assistant.harness import run_assistant
+from assistant.harness import REPO_ROOT, run_assistant
 from assistant.users import UserError, UserStore, exposure_warning
 
 
@@ -91,3 +93,20 @@ def test_cli_users_add_list_remove(tmp_path):
     assert UserStore(tmp_path / "data" / "users.json").verify("eddie", "editor-pass-456")
     assert users_cli("remove", "rita").returncode == 1
     assert users_cli("remove", "eddie").returncode == 0
+
+
+def test_two_processes_adding_users_at_once_lose_none(tmp_path):
+    path = tmp_path / "users.json"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from assistant.users import UserStore\n"
+        "store = UserStore(Path(sys.argv[1]))\n"
+        "for n in range(12):\n"
+        "    store.add(f'{sys.argv[2]}{n}', 'a long enough password', 'reader')\n"
+    )
+    adders = [subprocess.Popen([sys.executable, "-c", script, str(path), prefix], cwd=REPO_ROOT)
+              for prefix in ("ann", "bob")]
+    assert [adder.wait(timeout=120) for adder in adders] == [0, 0]
+    assert sorted(UserStore(path).names()) == sorted(
+        f"{prefix}{n}" for prefix in ("ann", "bob") for n in range(12))

@@ -6,12 +6,13 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from assistant.harness import REPO_ROOT
-from ingest.locks import LocalLock, LockTimeout, SharedLock
+from ingest.locks import LeaseLost, LocalLock, LockTimeout, SharedLock
 
 
 @pytest.fixture
@@ -94,3 +95,49 @@ def test_replicas_sharing_records_take_turns(settings, tmp_path, db_url):
         with pytest.raises(IngestLocked, match="shared lock"):
             two.ingest([])
     assert two.ingest([]).files == []
+
+
+def _expire_and_take(db_url: str, taken: ExitStack) -> SharedLock:
+    """Makes the current lease lapse (as a stalled holder's would) and takes it as another
+    replica, held until ``taken`` closes: the row now names someone else."""
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE assistant_locks SET expires_at = 0"))
+    other = SharedLock(engine, lease_s=60)
+    taken.enter_context(other.hold(timeout_s=1))
+    return other
+
+
+def test_a_holder_whose_lease_lapsed_and_was_taken_finds_out_before_its_next_write(db_url):
+    lock = SharedLock(create_engine(db_url), lease_s=0.6)
+    with ExitStack() as taken:
+        with pytest.raises(LeaseLost, match="no longer"):
+            with lock.hold(timeout_s=1) as lease:
+                lease.check()  # held: writing is fine
+                other = _expire_and_take(db_url, taken)
+                time.sleep(0.5)  # the holder's next renewal finds its row gone
+                with pytest.raises(LeaseLost, match="lease lapsed"):
+                    lease.check()
+        assert other.holder() is not None  # leaving, the old holder kept off the new lease
+
+
+def test_an_ingest_that_loses_its_lease_stops_and_keeps_what_it_stored(settings, tmp_path, db_url):
+    from assistant.wiring import Parts
+    from ingest.indexer import IngestLocked
+
+    for name in ("a", "b", "c"):
+        (tmp_path / "docs").mkdir(exist_ok=True)
+        (tmp_path / "docs" / f"{name}.md").write_text(
+            f"# Note {name}\n\nThe {name} service opens at nine on weekdays.\n")
+    parts = Parts(settings.model_copy(update={"records_url": db_url, "lock_lease_s": 0.6}))
+    stored = []
+
+    def after_each(result):
+        stored.append(result.doc_id)
+        if len(stored) == 1:
+            _expire_and_take(db_url, taken)
+            time.sleep(0.5)
+
+    with ExitStack() as taken, pytest.raises(IngestLocked, match="lost the shared lock.*again"):
+        parts.indexer.ingest([tmp_path / "docs"], on_file=after_each)
+    assert [r.doc_id for r in parts.catalog.all()] == stored == ["a"]
