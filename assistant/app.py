@@ -43,6 +43,7 @@ from assistant.answering.answer import (
 from assistant.answering.chain import AnswerChain
 from assistant.answering.summary import DocumentSummariser, SummaryDoneEvent
 from assistant.catalog import DocumentRecord
+from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.chat_view import (
     CHAT_CSS,
     CITATION_SCRIPT,
@@ -58,6 +59,7 @@ from assistant.chat_view import (
 from assistant.page_images import MAX_HIGHLIGHTS, PageImageError, PageRenderer
 from assistant.rate_limit import SessionRateLimit
 from assistant.settings import Settings
+from assistant.usage_log import UsageLog
 from assistant.users import UserStore, exposure_warning
 from assistant.wiring import Parts
 from ingest.indexer import FileResult, IngestLocked
@@ -66,6 +68,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 
 Messages = list[dict]
 Conversation = list[list[str]]  # [role, plain text] pairs: what the chain's rewriting reads
+AnswerIds = dict[int, str]  # a chat message's index → the logged answer it shows
 
 _STATUS_ICONS = {"added": "✅", "updated": "✅", "unchanged": "☑️", "duplicate": "⚠️", "failed": "❌"}
 LIBRARY_HEADERS = ["Title", "Publisher", "Date", "Pages", "Author", "Passages", "Added (UTC)",
@@ -113,13 +116,15 @@ class ChatApp:
 
     def __init__(
         self, settings: Settings, chain: AnswerChain, library: Library, users: UserStore,
-        summariser: DocumentSummariser,
+        summariser: DocumentSummariser, usage_log: UsageLog, feedback: FeedbackStore,
     ) -> None:
         self.settings = settings
         self.chain = chain
         self.library = library
         self.summariser = summariser
         self.users = users
+        self.usage_log = usage_log
+        self.feedback = feedback
         self.rate_limit = SessionRateLimit(settings.questions_per_minute)
 
     def _too_many(self, request: gr.Request | None) -> str | None:
@@ -139,18 +144,21 @@ class ChatApp:
     # --- Ask -------------------------------------------------------------------------
     def respond(
         self, question: str, messages: Messages, conversation: Conversation,
-        generator: str, k: int, scope: list[str] | None = None, request: gr.Request = None,
-    ) -> Iterator[tuple[Messages, Conversation, str]]:
+        generator: str, k: int, scope: list[str] | None = None,
+        answer_ids: AnswerIds | None = None, request: gr.Request = None,
+    ) -> Iterator[tuple[Messages, Conversation, str, AnswerIds]]:
         """Streams the chat: the question, then the sources, then the growing answer.
 
         The conversation lives in the session's state, so each browser tab (or
         ``gradio_client`` session) follows up on its own questions only. ``scope``: the ids
-        of the documents to ask; none chosen asks the whole library."""
+        of the documents to ask; none chosen asks the whole library. Each checked answer is
+        logged, and ``answer_ids`` remembers which messages show it (for thumbs up/down)."""
+        answer_ids = dict(answer_ids or {})
         messages = [*messages, {"role": "user", "content": render_question(question)}]
         key = uuid.uuid4().hex[:8]
         if wait := self._too_many(request):
             yield [*messages, {"role": "assistant", "content": render_error(wait)}], \
-                conversation, question
+                conversation, question, answer_ids
             return
         try:
             events = self.chain.stream(
@@ -160,7 +168,7 @@ class ChatApp:
             first = next(events)
         except QuestionError as error:
             yield [*messages, {"role": "assistant", "content": render_error(str(error))}], \
-                conversation, ""
+                conversation, "", answer_ids
             return
         sources: dict = {}
         answer_message = {"role": "assistant", "content": render_answer("", key, set())}
@@ -186,10 +194,44 @@ class ChatApp:
                 answer_message = {"role": "assistant", "content": render_result(result, key)}
                 conversation = [*conversation, ["user", question],
                                 ["assistant", result.answer]]
-            yield [*messages, *([sources] if sources else []), answer_message], conversation, ""
+                if answer_id := self.usage_log.record(result, _user(request), "chat"):
+                    shown = len(messages) + bool(sources)
+                    answer_ids.update(dict.fromkeys(range(len(messages), shown + 1), answer_id))
+            yield [*messages, *([sources] if sources else []), answer_message], conversation, \
+                "", answer_ids
 
-    def new_conversation(self) -> tuple[Messages, Conversation, str]:
-        return [], [], ""
+    def rate(
+        self, answer_ids: AnswerIds, like: gr.LikeData, request: gr.Request = None
+    ) -> tuple[dict, str, str | None, str, str, str]:
+        """A thumbs up or down on an answer (or its sources): stored at once, then the box
+        for an optional comment or correction opens. Outputs: the box, its question, the
+        rating's id, the comment and correction (cleared), the status line."""
+        answer_id = (answer_ids or {}).get(like.index if isinstance(like.index, int)
+                                           else like.index[0])
+        if like.liked not in (True, False) or answer_id is None:
+            return gr.update(visible=False), "", None, "", "", ""
+        try:
+            given = self.feedback.give(answer_id, bool(like.liked), _user(request))
+        except FeedbackError as error:
+            return gr.update(visible=False), "", None, "", "", render_error(str(error))
+        asked = ("Thanks. What was wrong? A comment, or the right answer, helps (optional)."
+                 if not like.liked else "Thanks. Anything to add? (optional)")
+        return gr.update(visible=True), asked, given.feedback_id, "", "", ""
+
+    def amend_feedback(
+        self, feedback_id: str | None, comment: str, correction: str
+    ) -> tuple[dict, str]:
+        """Adds the comment or correction to the rating just given."""
+        if feedback_id is None:
+            return gr.update(visible=False), "Rate an answer first (thumbs up or down)."
+        try:
+            self.feedback.amend(feedback_id, comment, correction)
+        except FeedbackError as error:
+            return gr.update(visible=True), render_error(str(error))
+        return gr.update(visible=False), "Saved with the answer and its sources. Thank you."
+
+    def new_conversation(self) -> tuple[Messages, Conversation, str, AnswerIds]:
+        return [], [], "", {}
 
     def ask_api(
         self, question: str, generator: str = "llm", k: int = 0,
@@ -202,12 +244,14 @@ class ChatApp:
         if wait := self._too_many(request):
             raise gr.Error(wait)
         try:
-            return self.chain.answer(
+            answer = self.chain.answer(
                 question, history=history or [], generator=generator or None, k=int(k) or None,
                 docs=docs,
-            ).to_dict()
+            )
         except QuestionError as error:
             raise gr.Error(str(error)) from None
+        return answer.to_dict() | {"answer_id": self.usage_log.record(
+            answer, _user(request), "api")}
 
     def scope_view(self, chosen: list[str] | None = None) -> gr.Dropdown:
         """The scope picker's choices, the library as it is now; choices since removed drop out."""
@@ -335,7 +379,8 @@ class ChatApp:
                 conversation = gr.State([])
                 chatbot = gr.Chatbot(
                     label="Conversation", height=520, elem_id="chat", buttons=["copy"],
-                    feedback_options=None, placeholder="Answers and their sources appear here.",
+                    feedback_options=("Like", "Dislike"),
+                    placeholder="Answers and their sources appear here.",
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -355,14 +400,30 @@ class ChatApp:
                     )
                     k = gr.Slider(1, 20, value=settings.top_k, step=1,
                                   label="Passages to search", elem_id="k")
-                chat_inputs = [question, chatbot, conversation, generator, k, scope]
-                chat_outputs = [chatbot, conversation, question]
+                answer_ids, rated = gr.State({}), gr.State(None)
+                with gr.Group(visible=False, elem_id="feedback-box") as feedback_box:
+                    asked = gr.Markdown(elem_id="feedback-asked")
+                    with gr.Row():
+                        comment = gr.Textbox(label="Comment", elem_id="feedback-comment",
+                                             max_lines=4, scale=3)
+                        correction = gr.Textbox(label="The right answer",
+                                                elem_id="feedback-correction", max_lines=4,
+                                                scale=3)
+                        send = gr.Button("Send", scale=1, elem_id="feedback-send")
+                feedback_status = gr.Markdown(elem_id="feedback-status")
+                chat_inputs = [question, chatbot, conversation, generator, k, scope, answer_ids]
+                chat_outputs = [chatbot, conversation, question, answer_ids]
                 for trigger, name in ((question.submit, "chat"), (ask.click, "chat_click")):
                     trigger(self.respond, chat_inputs, chat_outputs,
                             concurrency_limit=settings.chat_concurrency, concurrency_id="answer",
                             api_name=name,
                             api_visibility="public" if name == "chat" else "private")
                 new.click(self.new_conversation, None, chat_outputs, api_visibility="private")
+                chatbot.like(self.rate, answer_ids,
+                             [feedback_box, asked, rated, comment, correction, feedback_status],
+                             api_visibility="private")
+                send.click(self.amend_feedback, [rated, comment, correction],
+                           [feedback_box, feedback_status], api_visibility="private")
                 page.load(self.scope_view, scope, scope, api_visibility="private")
                 scope.focus(self.scope_view, scope, scope, api_visibility="private")
 
@@ -418,7 +479,8 @@ def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], N
     meanwhile. Raises ``OSError`` when the port can't be had."""
     settings = parts.settings
     users = UserStore(settings.resolved_users_file)
-    page = ChatApp(settings, parts.chain, parts.library, users, parts.summariser).build()
+    page = ChatApp(settings, parts.chain, parts.library, users, parts.summariser,
+                   parts.usage_log, parts.feedback).build()
     # The model loads while the page comes up; a question asked meanwhile simply waits.
     threading.Thread(target=_warm_up, args=(parts.chain, warn), daemon=True).start()
     if users.enabled:
@@ -431,6 +493,11 @@ def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], N
         page.block_thread()
     except KeyboardInterrupt:
         pass
+
+
+def _user(request: gr.Request | None) -> str | None:
+    """The signed-in user's name, if any."""
+    return getattr(request, "username", None) or None
 
 
 def _warm_up(chain: AnswerChain, warn: Callable[[str], None]) -> None:

@@ -20,6 +20,7 @@ from rich.progress import TextColumn
 from assistant import terminal
 from assistant.settings import GENERATORS, MAX_TOP_K
 from assistant.terminal import JsonFlag, err, out, settings_or_exit
+from assistant.feedback_cli import feedback_app, stats
 from assistant.users_cli import users_app
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ docs_app = typer.Typer(help="List, edit, remove or check the documents in the li
                        no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 app.add_typer(users_app, name="users")
+app.add_typer(feedback_app, name="feedback")
+app.command("stats")(stats)
 
 
 def _parts(**overrides):
@@ -189,18 +192,21 @@ def ask(
     _known_generator(generator)
     if question == "-":
         question = sys.stdin.read()
-    chain = _parts().chain
+    parts = _parts()
     try:
         if as_json:
-            print(json.dumps(chain.answer(question, generator=generator, k=k, docs=docs).to_dict(),
-                             indent=2, ensure_ascii=False))
+            answer = parts.chain.answer(question, generator=generator, k=k, docs=docs)
+            answer_id = parts.usage_log.record(answer, channel="cli")
+            print(json.dumps(answer.to_dict() | {"answer_id": answer_id}, indent=2,
+                             ensure_ascii=False))
             return
         streamed = ""
-        for event in chain.stream(question, generator=generator, k=k, docs=docs):
+        for event in parts.chain.stream(question, generator=generator, k=k, docs=docs):
             if isinstance(event, TokenEvent):
                 streamed += event.text
                 out.print(event.text, end="", markup=False, highlight=False)
             elif isinstance(event, DoneEvent):
+                parts.usage_log.record(event.answer, channel="cli")
                 terminal.print_answer_end(event.answer, streamed)
     except QuestionError as error:
         err.print(f"[red]{error}[/red]")
@@ -267,7 +273,8 @@ def evaluate(
         "(evals/data/policy/). pubmedqa: 100 questions over 1,000 PubMed abstracts, scored on "
         "citing the right one (evals/data/pubmedqa/). synthesis: evals/synthesis.jsonl, lists, "
         "steps, comparisons and summaries over the seed columns and the policy documents, "
-        "scored by key points.")] = "gold",
+        "scored by key points. feedback: the answers readers marked wrong and an editor "
+        "promoted (`assistant feedback promote`), asked again of the library.")] = "gold",
     generator: Annotated[str, typer.Option(
         "--generator", "-g", help="extractive (no model) or llm.")] = "extractive",
     limit: Annotated[int | None, typer.Option(min=1, help="Ask only the first N questions.")] = None,

@@ -175,6 +175,15 @@ class Settings(BaseSettings):
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         return self
 
+    def answer_shaping(self) -> dict:
+        """The settings that shape answers, recorded in every eval report and logged answer."""
+        keys = ("chunk_size", "chunk_overlap", "top_k", "dense_k", "keyword_k", "rrf_k",
+                "dense_weight", "keyword_weight", "rerank", "rerank_candidates", "rerank_weight",
+                "sentence_rerank_candidates", "sentence_rerank_weight",
+                "evidence_hits", "evidence_window", "evidence_max_chars", "refusal_min_score",
+                "refusal_min_rerank_score", "min_support", "llm_url", "llm_model")
+        return {k: getattr(self, k) for k in keys}
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

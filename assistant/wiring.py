@@ -42,8 +42,10 @@ from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.embedders import load_embeddings
+from assistant.feedback import FeedbackStore
 from assistant.store import EmbedderMismatch, open_vector_store, reembed
 from assistant.summary_cache import SummaryCache
+from assistant.usage_log import UsageLog
 from ingest.check import StoreChecker
 from ingest.indexer import Indexer, hold_for_ingest
 from ingest.library import Library
@@ -178,6 +180,14 @@ class Parts:
             "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin,
                                               s.multipart_sentences),
         }
+
+    @cached_property
+    def usage_log(self) -> UsageLog:
+        return UsageLog(self.records_engine, self.settings.answer_shaping())
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.records_engine, self.usage_log)
 
     @cached_property
     def summariser(self) -> DocumentSummariser:

@@ -47,11 +47,11 @@ def main() -> None:
     from evals.datasets import DATASETS
 
     with tempfile.TemporaryDirectory() as scratch:
-        dataset = DATASETS[args.dataset](Path(scratch) / "dataset", False)
-        questions = [q.question for q in dataset.questions if q.answerable and (
-            args.dataset != "synthesis" or question_kind(q.question) == "list")][: args.questions]
         settings = Settings(data_dir=Path(scratch) / "data", _env_file=None,
                             models_dir=Settings().resolved_models_dir)
+        dataset = DATASETS[args.dataset](Path(scratch) / "dataset", False, settings)
+        questions = [q.question for q in dataset.questions if q.answerable and (
+            args.dataset != "synthesis" or question_kind(q.question) == "list")][: args.questions]
         parts = Parts(settings)
         parts.library.ingest([dataset.documents_dir])
         chain = parts.chain

@@ -6,7 +6,7 @@ the facts a correct answer holds and, when it can be located, the supporting spa
 ingested text (document id and ``start``/``end`` in the text citations point into).
 
 Example:
-    >>> gold = DATASETS["gold"](Path("data/eval/gold"), False)
+    >>> gold = DATASETS["gold"](Path("data/eval/gold"), False, Settings())
     >>> len(gold.questions) > 50, gold.documents_dir.name
     (True, 'documents')
 """
@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from assistant.settings import REPO_ROOT
+from assistant.settings import REPO_ROOT, Settings
 from assistant.text import sentences
 
 GOLD_PATH = REPO_ROOT / "evals" / "gold.jsonl"
@@ -277,13 +278,46 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-# Each dataset by name: (the eval's own folder, --full) → the dataset.
-DATASETS: dict[str, Callable[[Path, bool], Dataset]] = {
-    "gold": lambda folder, full: load_gold(),
-    "covid-qa": lambda folder, full: load_covid_qa(
+def load_feedback(documents_dir: Path, settings: Settings) -> Dataset:
+    """The questions readers marked wrong and an editor promoted (``assistant feedback
+    promote``), over a copy of the library they were asked of: each answer must restate
+    most of the reader's correction's content words, or refuse where the reader said the
+    documents don't answer."""
+    from assistant.wiring import Parts
+
+    parts = Parts(settings)
+    documents_dir.mkdir(parents=True, exist_ok=True)
+    kept = set()
+    for record in parts.catalog.all():
+        source = Path(record.source)
+        if source.is_file():
+            # Named by its id, so that the copy is ingested under the same id.
+            copy = documents_dir / f"{record.doc_id}{source.suffix.lower()}"
+            if not copy.exists() or copy.read_bytes() != source.read_bytes():
+                shutil.copyfile(source, copy)
+            kept.add(copy.name)
+    for stale in documents_dir.iterdir():
+        if stale.name not in kept:
+            stale.unlink()
+    questions = [
+        EvalQuestion(
+            id=f"feedback-{f.feedback_id}", question=f.answer.question,
+            answerable=not f.should_refuse, all_of=(f.correction,) if f.correction else (),
+            scoring="span",
+        )
+        for f in parts.feedback.promoted()
+    ]
+    return Dataset("feedback", documents_dir, questions)
+
+
+# Each dataset by name: (the eval's own folder, --full, the settings) → the dataset.
+DATASETS: dict[str, Callable[[Path, bool, Settings], Dataset]] = {
+    "gold": lambda folder, full, settings: load_gold(),
+    "covid-qa": lambda folder, full, settings: load_covid_qa(
         folder / "papers", sample=None if full else COVID_QA_SAMPLE),
-    "policy": lambda folder, full: load_policy(),
-    "synthesis": lambda folder, full: load_synthesis(folder / "documents"),
-    "pubmedqa": lambda folder, full: load_pubmedqa(
+    "policy": lambda folder, full, settings: load_policy(),
+    "synthesis": lambda folder, full, settings: load_synthesis(folder / "documents"),
+    "pubmedqa": lambda folder, full, settings: load_pubmedqa(
         folder / "abstracts", sample=None if full else PUBMEDQA_SAMPLE),
+    "feedback": lambda folder, full, settings: load_feedback(folder / "documents", settings),
 }

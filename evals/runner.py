@@ -70,7 +70,7 @@ def run_eval(
     Without ``baseline`` the tutorial recipe is neither built nor asked (a quicker gate)."""
     progress = progress or (lambda stage, done, total: None)
     folder = eval_dir(settings, dataset_name)
-    dataset = DATASETS[dataset_name](folder, full)
+    dataset = DATASETS[dataset_name](folder, full, settings)
     questions = dataset.questions[:limit] if limit else dataset.questions
     # Its own collection and records: an eval never touches the library users chat with,
     # also when the vectors live on a shared Chroma server.
@@ -109,7 +109,7 @@ def run_eval(
     progress("done", len(questions), len(questions))
     return EvalRun(
         dataset=dataset_name, generator=generator, questions=len(questions), started=started,
-        settings=_tuned(ours_settings), ours=summarise(results),
+        settings=ours_settings.answer_shaping(), ours=summarise(results),
         baseline=summarise(baseline_results), baseline_answers=answer_too,
         results=results, baseline_results=baseline_results,
         ours_no_rerank=summarise(no_rerank_results) if rerank_off else None,
@@ -220,13 +220,3 @@ def _ask_baseline(baseline: TutorialBaseline, question: EvalQuestion, chat_model
     result.first_token_ms = first
     result.total_ms = (time.perf_counter() - started) * 1000
     return result
-
-
-def _tuned(settings: Settings) -> dict:
-    """The settings that shape answers, recorded in every report."""
-    keys = ("chunk_size", "chunk_overlap", "top_k", "dense_k", "keyword_k", "rrf_k",
-            "dense_weight", "keyword_weight", "rerank", "rerank_candidates", "rerank_weight",
-            "sentence_rerank_candidates", "sentence_rerank_weight",
-            "evidence_hits", "evidence_window", "evidence_max_chars", "refusal_min_score",
-            "refusal_min_rerank_score", "min_support", "llm_url", "llm_model")
-    return {k: getattr(settings, k) for k in keys}

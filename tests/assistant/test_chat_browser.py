@@ -6,8 +6,10 @@ these tests, not taken from the gold set.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -22,11 +24,18 @@ QUICK = "Quotes from the documents only (no model, instant)"
 
 
 @pytest.fixture(scope="module")
-def chat_url(tmp_path_factory, local_model_path):
+def chat_env(tmp_path_factory, local_model_path) -> dict[str, str]:
+    """The served chat's settings, for CLI commands on the same data dir."""
     data_dir = tmp_path_factory.mktemp("chat") / "data"
-    env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_MODELS_DIR": str(local_model_path.parent)}
-    run_assistant({**os.environ, **env}, "ingest", str(DOCUMENTS_DIR))
-    with serve_chat(env, data_dir.parent / "serve.log") as url:
+    return {"ASSISTANT_DATA_DIR": str(data_dir),
+            "ASSISTANT_MODELS_DIR": str(local_model_path.parent)}
+
+
+@pytest.fixture(scope="module")
+def chat_url(chat_env):
+    run_assistant({**os.environ, **chat_env}, "ingest", str(DOCUMENTS_DIR))
+    log = os.path.join(os.path.dirname(chat_env["ASSISTANT_DATA_DIR"]), "serve.log")
+    with serve_chat(chat_env, Path(log)) as url:
         yield url
 
 
@@ -256,3 +265,27 @@ def test_summarise_a_document_in_the_chat(page):
     assert "•" in answer.inner_text() and answer.locator(".pa-cite").count() >= 2
     titles = set(page.locator(".pa-sources").last.locator(".pa-title").all_text_contents())
     assert len(titles) == 1
+
+
+def test_a_thumbs_down_with_a_correction_becomes_a_question_the_eval_asks(page, chat_env):
+    use_quotes(page)
+    question = "Which services did NHS London redesign?"
+    ask(page, question)
+    page.locator("#chat").get_by_label("Dislike").last.click()
+    expect(page.locator("#feedback-box")).to_be_visible()
+    page.fill("#feedback-comment textarea", "<b>Not</b> the point I asked about")
+    page.fill("#feedback-correction textarea", "NHS London redesigned stroke and trauma services")
+    page.click("#feedback-send")
+    expect(page.locator("#feedback-status")).to_contain_text("Saved")
+    env = {**os.environ, **chat_env}
+    listed = json.loads(run_assistant(env, "feedback", "list", "--json").stdout)
+    mine = next(f for f in listed if f["question"] == question)
+    assert mine["rating"] == "down" and mine["comment"].startswith("<b>Not</b>")
+    assert "stroke and trauma" in mine["answer"] and mine["citations"]
+    assert all(c["text"] in documents_text() for c in mine["citations"])
+    run_assistant(env, "feedback", "promote", mine["id"])
+    reports = Path(chat_env["ASSISTANT_DATA_DIR"]).parent / "reports"
+    ran = run_assistant(env, "eval", "--dataset", "feedback", "--no-baseline", "--json",
+                        "--reports", str(reports))
+    outcome = json.loads(ran.stdout)
+    assert outcome["ours"]["questions"] == 1 and outcome["ours"]["fact_accuracy"] == 1.0

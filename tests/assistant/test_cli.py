@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -130,7 +132,8 @@ def test_invalid_settings_exit_2_with_the_reason(run, tmp_path):
 
 
 def test_help_explains_every_command(run):
-    for args in [(), ("ingest",), ("docs",), ("docs", "list"), ("docs", "remove")]:
+    for args in [(), ("ingest",), ("docs",), ("docs", "list"), ("docs", "remove"),
+                 ("feedback",), ("feedback", "promote"), ("stats",)]:
         result = run(*args, "--help")
         assert result.returncode == 0
         assert "Usage" in result.stdout
@@ -234,3 +237,38 @@ def test_summarise_json_then_cached_then_plain_and_an_unknown_document_exits_1(r
     assert "sections read" in plain.stderr
     missing = run("summarise", "no-such-doc")
     assert missing.returncode == 1 and "No document 'no-such-doc'" in missing.stderr
+
+
+def test_asked_questions_are_counted_and_their_feedback_listed_exported_and_promoted(
+    run, tmp_path
+):
+    run("ingest", str(DOCUMENTS_DIR))
+    asked = json.loads(run("ask", "Which services did NHS London redesign?", "--json", "-g",
+                           "extractive").stdout)
+    run("ask", "What is the population of Birmingham?", "-g", "extractive")
+    stats = json.loads(run("stats", "--json").stdout)
+    assert stats["questions"] == 2 and stats["refused"] == 1 and stats["refusal_rate"] == 0.5
+    assert stats["by_channel"] == {"cli": 2} and stats["first_token_p50_ms"] > 0
+    assert stats["most_cited"][0]["doc_id"] == asked["citations"][0]["doc_id"]
+    assert json.loads(run("feedback", "list", "--json").stdout) == []
+
+    # The chat rates answers; here, the same store on the same records database.
+    from sqlalchemy import create_engine
+
+    from assistant.feedback import FeedbackStore
+    from assistant.usage_log import UsageLog
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    given = FeedbackStore(engine, UsageLog(engine)).give(
+        asked["answer_id"], liked=False, comment="a, \"quoted\" comment", correction="Stroke")
+    listed = json.loads(run("feedback", "list", "--json", "--since", "2026-01-01").stdout)
+    assert [f["id"] for f in listed] == [given.feedback_id]
+    assert listed[0]["answer"] == asked["answer"] and listed[0]["citations"]
+    rows = list(csv.DictReader(io.StringIO(run("feedback", "export", "--format", "csv").stdout)))
+    assert [(r["id"], r["answer"]) for r in rows] == [(given.feedback_id, asked["answer"])]
+    assert json.loads(run("feedback", "export").stdout)["comment"] == 'a, "quoted" comment'
+    assert run("feedback", "list", "--since", "yesterday").returncode == 2
+    assert run("feedback", "promote", "no-such-id").returncode == 1
+    promoted = run("feedback", "promote", given.feedback_id)
+    assert promoted.returncode == 0 and "eval --dataset feedback" in promoted.stdout
+    assert json.loads(run("stats", "--json").stdout)["thumbs_down"] == 1

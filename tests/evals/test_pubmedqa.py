@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from assistant.settings import REPO_ROOT
+from assistant.settings import REPO_ROOT, Settings
 from evals.datasets import DATASETS, PUBMEDQA_PATH, PUBMEDQA_SAMPLE, load_pubmedqa
 from evals.metrics import QuestionResult, summarise
 from evals.report import load_thresholds, markdown
@@ -80,8 +80,8 @@ def test_the_sample_is_seeded_and_stable(tmp_path, full):
 
 
 def test_the_registered_dataset_samples_100_and_full_asks_1000(tmp_path):
-    sampled = DATASETS["pubmedqa"](tmp_path, False)
-    everything = DATASETS["pubmedqa"](tmp_path, True)
+    sampled = DATASETS["pubmedqa"](tmp_path, False, Settings(_env_file=None))
+    everything = DATASETS["pubmedqa"](tmp_path, True, Settings(_env_file=None))
     assert sampled.name == everything.name == "pubmedqa"
     assert sampled.documents_dir == everything.documents_dir == tmp_path / "abstracts"
     assert len(sampled.questions) == 100 and len(everything.questions) == 1000
