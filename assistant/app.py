@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 from fastapi import Query
 from fastapi.responses import FileResponse, PlainTextResponse
 
@@ -59,7 +60,7 @@ from assistant.chat_view import (
 from assistant.page_images import MAX_HIGHLIGHTS, PageImageError, PageRenderer
 from assistant.rate_limit import SessionRateLimit
 from assistant.settings import Settings
-from assistant.usage_log import UsageLog
+from assistant.usage_log import UsageLog, answers_per_day
 from assistant.users import UserStore, exposure_warning
 from assistant.wiring import Parts
 from ingest.indexer import FileResult, IngestLocked
@@ -312,6 +313,29 @@ class ChatApp:
                                   "remove documents.")
         return gr.update(visible=editor), gr.update(visible=editor), note
 
+    def usage_view(self, request: gr.Request = None) -> tuple[dict, str, dict]:
+        """The Usage tab (editors only): the numbers ``assistant stats`` prints, and a
+        chart of questions per day."""
+        if not self.may_edit(request):
+            return gr.update(visible=False), "", gr.update(value=None)
+        numbers = self.usage_log.stats(ratings=self.feedback.counts())
+        rate = f"{numbers.refusal_rate:.0%}" if numbers.refusal_rate is not None else "–"
+        first = ("–" if numbers.first_token_p50_ms is None else
+                 f"{numbers.first_token_p50_ms / 1000:.1f} s / "
+                 f"{numbers.first_token_p95_ms / 1000:.1f} s")
+        cited = ", ".join(f"{d} ({n})" for d, n in numbers.most_cited) or "–"
+        table = (
+            "| | |\n|---|---|\n"
+            f"| questions answered | {numbers.questions} |\n"
+            f"| refused | {numbers.refused} ({rate}) |\n"
+            f"| first token p50 / p95 | {first} |\n"
+            f"| thumbs up / down | {numbers.thumbs_up} / {numbers.thumbs_down} |\n"
+            f"| most cited | {cited} |\n"
+        )
+        rows = answers_per_day(self.usage_log.since())
+        return gr.update(visible=True), table, gr.update(value=pd.DataFrame(
+            rows, columns=["day", "outcome", "questions"]))
+
     def upload(
         self, files: list[str] | None, request: gr.Request = None,
     ) -> tuple[str, list[list], gr.Dropdown, None]:
@@ -466,6 +490,16 @@ class ChatApp:
                 page.load(self.library_view, None, [table, chosen], api_visibility="private")
                 page.load(self.editor_controls, None, [files, editor_tools, report],
                           api_visibility="private")
+
+            with gr.Tab("Usage", id="usage", visible=False) as usage_tab:
+                gr.Markdown("How the assistant is doing (`assistant stats` prints the same).")
+                usage_numbers = gr.Markdown(elem_id="usage-numbers")
+                usage_chart = gr.BarPlot(x="day", y="questions", color="outcome",
+                                         title="Questions per day", elem_id="usage-chart")
+                refresh = gr.Button("Refresh", elem_id="usage-refresh")
+                for trigger in (page.load, refresh.click):
+                    trigger(self.usage_view, None, [usage_tab, usage_numbers, usage_chart],
+                            api_visibility="private")
 
             gr.api(self.ask_api, api_name="ask", concurrency_limit=settings.chat_concurrency,
                    concurrency_id="answer")

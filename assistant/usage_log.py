@@ -164,6 +164,15 @@ class UsageLog:
         )
 
 
+def answers_per_day(answers: list[LoggedAnswer]) -> list[dict]:
+    """Rows for the usage chart: per day, the answers given and the questions refused."""
+    days: dict[str, Counter] = {}
+    for a in answers:
+        days.setdefault(a.asked_at[:10], Counter())["refused" if a.refused else "answered"] += 1
+    return [{"day": day, "outcome": outcome, "questions": counts[outcome]}
+            for day, counts in sorted(days.items()) for outcome in ("answered", "refused")]
+
+
 def _percentile(values: list[float], q: int) -> float | None:
     return round(float(np.percentile(values, q)), 1) if values else None
 

@@ -289,3 +289,10 @@ def test_a_thumbs_down_with_a_correction_becomes_a_question_the_eval_asks(page, 
                         "--reports", str(reports))
     outcome = json.loads(ran.stdout)
     assert outcome["ours"]["questions"] == 1 and outcome["ours"]["fact_accuracy"] == 1.0
+    # With no users everyone is an editor: the Usage tab counts it, with its chart.
+    page.get_by_role("tab", name="Usage").click()
+    page.click("#usage-refresh")
+    numbers = page.locator("#usage-numbers")
+    expect(numbers).to_contain_text("thumbs up / down")
+    assert re.search(r"thumbs up / down\s*\|?\s*\d+ / [1-9]", numbers.inner_text())
+    expect(page.locator("#usage-chart")).to_be_visible()
