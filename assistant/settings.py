@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -190,7 +192,9 @@ class Settings(BaseSettings):
 
     @property
     def records_db_url(self) -> str:
-        return self.records_url or f"sqlite:///{self.data_dir / 'records.sqlite'}"
+        url = self.records_url or f"sqlite:///{self.data_dir / 'records.sqlite'}"
+        # SQLAlchemy reads a bare postgresql:// as psycopg2; the project installs psycopg 3.
+        return re.sub(r"^postgres(?:ql)?://", "postgresql+psycopg://", url)
 
     @property
     def resolved_models_dir(self) -> Path:

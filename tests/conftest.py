@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from assistant.settings import REPO_ROOT, Settings  # importing assistant makes the process offline
 
@@ -17,6 +18,37 @@ SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 # A published 67-page NHS England PDF with sections, tables and forms.
 SOP = REPO_ROOT / "evals" / "data" / "policy" / "documents" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
 SOP_ID = "nhse-ifr-standard-operating-procedures-v5-2023"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL server (from the ``pgserver`` wheel) on a local socket, for the
+    session; nothing installed by hand."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's server, as ``ASSISTANT_RECORDS_URL`` takes it."""
+    name = f"records_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_server.get_uri().replace(
+        "postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return postgres_server.get_uri(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_url(request, tmp_path) -> str:
+    """Shared records as replicas see them: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared-records.sqlite'}"
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture(scope="session")

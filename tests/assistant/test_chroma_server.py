@@ -57,11 +57,11 @@ def test_every_command_works_against_the_server_and_survives_its_restart(server,
     assert [d["id"] for d in listing(env)] == [before[1]["id"]]
 
 
-def test_two_replicas_share_documents_without_a_restart(server, tmp_path, files):
+def test_two_replicas_share_documents_without_a_restart(server, tmp_path, files, postgres_url):
     from assistant.settings import Settings
     from assistant.wiring import Parts
 
-    records = f"sqlite:///{tmp_path / 'shared-records.sqlite'}"
+    records = postgres_url  # replicas on different machines share a real database
     replica_a = {"ASSISTANT_CHROMA_URL": server.url, "ASSISTANT_RECORDS_URL": records,
                  "ASSISTANT_DATA_DIR": str(tmp_path / "a")}
     assert assistant(replica_a, "ingest", str(DOCUMENTS_DIR)).returncode == 0

@@ -1,4 +1,4 @@
-"""The answers log and feedback on it, on a real SQLite records database."""
+"""The answers log and feedback on it, on real records databases: SQLite, then PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from assistant.answering.answer import Answer, Citation, Evidence
 from assistant.feedback import MAX_NOTE_CHARS, FeedbackError, FeedbackStore
+from assistant.settings import Settings
 from assistant.spans import SourceSpan
 from assistant.usage_log import UsageLog
 
@@ -26,8 +27,8 @@ def _answer(question: str, first_token_ms: float, refused: bool = False,
 
 
 @pytest.fixture
-def engine(tmp_path):
-    return create_engine(f"sqlite:///{tmp_path / 'records.sqlite'}")
+def engine(records_url):
+    return create_engine(Settings(records_url=records_url, _env_file=None).records_db_url)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from assistant import wiring
 from assistant.answering.local_model import free_port
-from assistant.settings import REPO_ROOT
+from assistant.settings import REPO_ROOT, Settings
 from tests.conftest import DOCUMENTS_DIR
 
 BUILDERS = ("load_embeddings", "open_vector_store", "create_engine", "Catalog", "build_chat_model")
@@ -98,3 +98,13 @@ def test_only_the_wiring_constructs_stores_catalogs_and_chat_models():
                 if name in builders and name not in exempt.get(where, ()):
                     calls.append((where, name))
     assert {where for where, _ in calls} == {"assistant/wiring.py"}, calls
+
+
+@pytest.mark.parametrize("url,opened", [
+    ("postgresql://amira@db.example/records", "postgresql+psycopg://amira@db.example/records"),
+    ("postgres://db.example/records", "postgresql+psycopg://db.example/records"),
+    ("postgresql+psycopg://db.example/records", "postgresql+psycopg://db.example/records"),
+    ("sqlite:////srv/records.sqlite", "sqlite:////srv/records.sqlite"),
+])
+def test_a_postgresql_records_url_opens_with_the_installed_driver(url, opened):
+    assert Settings(records_url=url, _env_file=None).records_db_url == opened

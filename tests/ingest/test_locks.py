@@ -6,18 +6,19 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from assistant.harness import REPO_ROOT
+from assistant.settings import Settings
 from ingest.locks import LeaseLost, LocalLock, LockTimeout, SharedLock
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'records.sqlite'}"
+def db_url(records_url) -> str:
+    """The shared records database (SQLite, then PostgreSQL) as SQLAlchemy opens it."""
+    return Settings(records_url=records_url, _env_file=None).records_db_url
 
 
 @pytest.fixture(params=["local", "shared"])
@@ -58,7 +59,7 @@ def test_a_waiting_holder_gets_the_lock_once_it_is_released(make_lock):
 
 
 def test_the_shared_lock_names_its_holder_and_is_renewed_while_held(db_url):
-    first, second = SharedLock(create_engine(db_url), lease_s=0.6), SharedLock(create_engine(db_url), lease_s=0.6)
+    first, second = (SharedLock(create_engine(db_url), lease_s=0.6) for _ in range(2))
     with first.hold(timeout_s=1):
         time.sleep(1.5)  # more than two leases: only renewal keeps it
         with pytest.raises(LockTimeout, match=r"pid \d+"):
@@ -97,28 +98,27 @@ def test_replicas_sharing_records_take_turns(settings, tmp_path, db_url):
     assert two.ingest([]).files == []
 
 
-def _expire_and_take(db_url: str, taken: ExitStack) -> SharedLock:
-    """Makes the current lease lapse (as a stalled holder's would) and takes it as another
-    replica, held until ``taken`` closes: the row now names someone else."""
-    engine = create_engine(db_url)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE assistant_locks SET expires_at = 0"))
-    other = SharedLock(engine, lease_s=60)
-    taken.enter_context(other.hold(timeout_s=1))
-    return other
+def _lapse_and_take(db_url: str) -> None:
+    """What a stalled holder's lease comes to: it lapsed and another replica took it (one
+    update, so the holder's renewal can't slip in between)."""
+    with create_engine(db_url).begin() as connection:
+        connection.execute(text("UPDATE assistant_locks SET holder = :other, expires_at = :until"),
+                           {"other": OTHER, "until": time.time() + 60})
+
+
+OTHER = "replica-2 pid 1 (test)"
 
 
 def test_a_holder_whose_lease_lapsed_and_was_taken_finds_out_before_its_next_write(db_url):
     lock = SharedLock(create_engine(db_url), lease_s=0.6)
-    with ExitStack() as taken:
-        with pytest.raises(LeaseLost, match="no longer"):
-            with lock.hold(timeout_s=1) as lease:
-                lease.check()  # held: writing is fine
-                other = _expire_and_take(db_url, taken)
-                time.sleep(0.5)  # the holder's next renewal finds its row gone
-                with pytest.raises(LeaseLost, match="lease lapsed"):
-                    lease.check()
-        assert other.holder() is not None  # leaving, the old holder kept off the new lease
+    with pytest.raises(LeaseLost, match="no longer"):
+        with lock.hold(timeout_s=1) as lease:
+            lease.check()  # held: writing is fine
+            _lapse_and_take(db_url)
+            time.sleep(0.5)  # the holder's next renewal finds its row gone
+            with pytest.raises(LeaseLost, match="lease lapsed"):
+                lease.check()
+    assert lock.holder() == OTHER  # leaving, the old holder kept off the new lease
 
 
 def test_an_ingest_that_loses_its_lease_stops_and_keeps_what_it_stored(settings, tmp_path, db_url):
@@ -135,9 +135,9 @@ def test_an_ingest_that_loses_its_lease_stops_and_keeps_what_it_stored(settings,
     def after_each(result):
         stored.append(result.doc_id)
         if len(stored) == 1:
-            _expire_and_take(db_url, taken)
+            _lapse_and_take(db_url)
             time.sleep(0.5)
 
-    with ExitStack() as taken, pytest.raises(IngestLocked, match="lost the shared lock.*again"):
+    with pytest.raises(IngestLocked, match="lost the shared lock.*again"):
         parts.indexer.ingest([tmp_path / "docs"], on_file=after_each)
     assert [r.doc_id for r in parts.catalog.all()] == stored == ["a"]
