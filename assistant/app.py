@@ -33,6 +33,7 @@ import gradio as gr
 import pandas as pd
 from fastapi import Query
 from fastapi.responses import FileResponse, PlainTextResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.answering.answer import (
     DoneEvent,
@@ -45,6 +46,7 @@ from assistant.answering.chain import AnswerChain
 from assistant.answering.summary import DocumentSummariser, SummaryDoneEvent
 from assistant.catalog import DocumentRecord
 from assistant.feedback import FeedbackError, FeedbackStore
+from assistant.history import ConversationStore, HistoryError, as_markdown
 from assistant.chat_view import (
     CHAT_CSS,
     CITATION_SCRIPT,
@@ -118,6 +120,7 @@ class ChatApp:
     def __init__(
         self, settings: Settings, chain: AnswerChain, library: Library, users: UserStore,
         summariser: DocumentSummariser, usage_log: UsageLog, feedback: FeedbackStore,
+        history: ConversationStore,
     ) -> None:
         self.settings = settings
         self.chain = chain
@@ -126,6 +129,7 @@ class ChatApp:
         self.users = users
         self.usage_log = usage_log
         self.feedback = feedback
+        self.history = history
         self.rate_limit = SessionRateLimit(settings.questions_per_minute)
 
     def _too_many(self, request: gr.Request | None) -> str | None:
@@ -146,20 +150,22 @@ class ChatApp:
     def respond(
         self, question: str, messages: Messages, conversation: Conversation,
         generator: str, k: int, scope: list[str] | None = None,
-        answer_ids: AnswerIds | None = None, request: gr.Request = None,
-    ) -> Iterator[tuple[Messages, Conversation, str, AnswerIds]]:
+        answer_ids: AnswerIds | None = None, conversation_id: str | None = None,
+        request: gr.Request = None,
+    ) -> Iterator[tuple[Messages, Conversation, str, AnswerIds, str | None]]:
         """Streams the chat: the question, then the sources, then the growing answer.
 
         The conversation lives in the session's state, so each browser tab (or
         ``gradio_client`` session) follows up on its own questions only. ``scope``: the ids
         of the documents to ask; none chosen asks the whole library. Each checked answer is
-        logged, and ``answer_ids`` remembers which messages show it (for thumbs up/down)."""
+        logged, and ``answer_ids`` remembers which messages show it (for thumbs up/down); a
+        signed-in user's conversation is saved after each answer (``conversation_id``)."""
         answer_ids = dict(answer_ids or {})
         messages = [*messages, {"role": "user", "content": render_question(question)}]
         key = uuid.uuid4().hex[:8]
         if wait := self._too_many(request):
             yield [*messages, {"role": "assistant", "content": render_error(wait)}], \
-                conversation, question, answer_ids
+                conversation, question, answer_ids, conversation_id
             return
         try:
             events = self.chain.stream(
@@ -169,7 +175,7 @@ class ChatApp:
             first = next(events)
         except QuestionError as error:
             yield [*messages, {"role": "assistant", "content": render_error(str(error))}], \
-                conversation, "", answer_ids
+                conversation, "", answer_ids, conversation_id
             return
         sources: dict = {}
         answer_message = {"role": "assistant", "content": render_answer("", key, set())}
@@ -198,8 +204,21 @@ class ChatApp:
                 if answer_id := self.usage_log.record(result, _user(request), "chat"):
                     shown = len(messages) + bool(sources)
                     answer_ids.update(dict.fromkeys(range(len(messages), shown + 1), answer_id))
-            yield [*messages, *([sources] if sources else []), answer_message], conversation, \
-                "", answer_ids
+            shown_messages = [*messages, *([sources] if sources else []), answer_message]
+            if isinstance(event, DoneEvent) and (user := _user(request)):
+                conversation_id = self._saved(user, conversation_id, shown_messages,
+                                              conversation, answer_ids)
+            yield shown_messages, conversation, "", answer_ids, conversation_id
+
+    def _saved(self, user: str, conversation_id: str | None, messages: Messages,
+               conversation: Conversation, answer_ids: AnswerIds) -> str | None:
+        """Saves a signed-in user's conversation; a records database that fails loses the
+        saving, never the answer."""
+        try:
+            return self.history.save(user, conversation_id, conversation[0][1], messages,
+                                     conversation, answer_ids)
+        except SQLAlchemyError:
+            return conversation_id
 
     def rate(
         self, answer_ids: AnswerIds, like: gr.LikeData, request: gr.Request = None
@@ -231,8 +250,55 @@ class ChatApp:
             return gr.update(visible=True), render_error(str(error))
         return gr.update(visible=False), "Saved with the answer and its sources. Thank you."
 
-    def new_conversation(self) -> tuple[Messages, Conversation, str, AnswerIds]:
-        return [], [], "", {}
+    def new_conversation(self) -> tuple[Messages, Conversation, str, AnswerIds, None]:
+        return [], [], "", {}, None
+
+    # --- Past conversations (signed-in users) -----------------------------------------
+    def history_view(self, request: gr.Request = None) -> tuple[dict, dict]:
+        """The past-conversations panel: shown to a signed-in user, with their list."""
+        user = _user(request)
+        if user is None:
+            return gr.update(visible=False), gr.update(choices=[], value=None)
+        choices = [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.conversation_id)
+                   for c in self.history.list(user)]
+        return gr.update(visible=True), gr.update(choices=choices, value=None)
+
+    def open_conversation(
+        self, conversation_id: str | None, request: gr.Request = None
+    ) -> tuple[Messages, Conversation, str, AnswerIds, str | None, str]:
+        """Reopens a saved conversation: its messages as shown, its follow-up context and
+        its answers' ids; the title goes to the rename box."""
+        found = self.history.get(_user(request) or "", conversation_id or "")
+        if found is None:
+            raise gr.Error("Choose one of your conversations first.")
+        return (found.messages, found.turns, "", found.answer_ids, found.conversation_id,
+                found.title)
+
+    def rename_conversation(
+        self, conversation_id: str | None, title: str, request: gr.Request = None
+    ) -> tuple[dict, dict]:
+        try:
+            self.history.rename(_user(request) or "", conversation_id or "", title)
+        except HistoryError as error:
+            raise gr.Error(str(error)) from None
+        return self.history_view(request)
+
+    def delete_conversation(
+        self, conversation_id: str | None, request: gr.Request = None
+    ) -> tuple[dict, dict]:
+        self.history.delete(_user(request) or "", conversation_id or "")
+        return self.history_view(request)
+
+    def export_conversation(self, conversation_id: str | None, request: gr.Request = None) -> str:
+        """The conversation as a Markdown file, citations as footnotes quoting passages."""
+        found = self.history.get(_user(request) or "", conversation_id or "")
+        if found is None:
+            raise gr.Error("Choose one of your conversations first.")
+        folder = self.settings.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"conversation-{found.conversation_id}.md"
+        path.write_text(as_markdown(found, self.usage_log), encoding="utf-8")
+        return str(path)
 
     def ask_api(
         self, question: str, generator: str = "llm", k: int = 0,
@@ -435,14 +501,42 @@ class ChatApp:
                                                 scale=3)
                         send = gr.Button("Send", scale=1, elem_id="feedback-send")
                 feedback_status = gr.Markdown(elem_id="feedback-status")
-                chat_inputs = [question, chatbot, conversation, generator, k, scope, answer_ids]
-                chat_outputs = [chatbot, conversation, question, answer_ids]
+                with gr.Accordion("Your conversations", open=False, visible=False,
+                                  elem_id="history") as history_panel:
+                    with gr.Row():
+                        past = gr.Dropdown(label="Conversation", elem_id="history-choice",
+                                           scale=4)
+                        reopen = gr.Button("Open", scale=1, elem_id="history-open")
+                        delete_past = gr.Button("Delete", variant="stop", scale=1,
+                                                elem_id="history-delete")
+                    with gr.Row():
+                        past_title = gr.Textbox(label="Title", elem_id="history-title",
+                                                scale=4)
+                        rename_past = gr.Button("Rename", scale=1, elem_id="history-rename")
+                        export_past = gr.Button("Export as Markdown", scale=1,
+                                                elem_id="history-export")
+                    exported = gr.File(label="Exported conversation", elem_id="history-file")
+                conversation_id = gr.State(None)
+                chat_inputs = [question, chatbot, conversation, generator, k, scope, answer_ids,
+                               conversation_id]
+                chat_outputs = [chatbot, conversation, question, answer_ids, conversation_id]
                 for trigger, name in ((question.submit, "chat"), (ask.click, "chat_click")):
                     trigger(self.respond, chat_inputs, chat_outputs,
                             concurrency_limit=settings.chat_concurrency, concurrency_id="answer",
                             api_name=name,
                             api_visibility="public" if name == "chat" else "private")
                 new.click(self.new_conversation, None, chat_outputs, api_visibility="private")
+                history_outputs = [history_panel, past]
+                page.load(self.history_view, None, history_outputs, api_visibility="private")
+                past.focus(self.history_view, None, history_outputs, api_visibility="private")
+                reopen.click(self.open_conversation, past, [*chat_outputs, past_title],
+                             api_visibility="private")
+                rename_past.click(self.rename_conversation, [past, past_title], history_outputs,
+                                  api_visibility="private")
+                delete_past.click(self.delete_conversation, past, history_outputs,
+                                  api_visibility="private")
+                export_past.click(self.export_conversation, past, exported,
+                                  api_visibility="private")
                 chatbot.like(self.rate, answer_ids,
                              [feedback_box, asked, rated, comment, correction, feedback_status],
                              api_visibility="private")
@@ -514,7 +608,7 @@ def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], N
     settings = parts.settings
     users = UserStore(settings.resolved_users_file)
     page = ChatApp(settings, parts.chain, parts.library, users, parts.summariser,
-                   parts.usage_log, parts.feedback).build()
+                   parts.usage_log, parts.feedback, parts.history).build()
     # The model loads while the page comes up; a question asked meanwhile simply waits.
     threading.Thread(target=_warm_up, args=(parts.chain, warn), daemon=True).start()
     if users.enabled:

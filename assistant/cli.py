@@ -21,6 +21,7 @@ from assistant import terminal
 from assistant.settings import GENERATORS, MAX_TOP_K
 from assistant.terminal import JsonFlag, err, out, settings_or_exit
 from assistant.feedback_cli import feedback_app, stats
+from assistant.history_cli import history_app
 from assistant.users_cli import users_app
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ docs_app = typer.Typer(help="List, edit, remove or check the documents in the li
 app.add_typer(docs_app, name="docs")
 app.add_typer(users_app, name="users")
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(history_app, name="history")
 app.command("stats")(stats)
 
 

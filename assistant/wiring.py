@@ -37,6 +37,7 @@ from assistant.answering.refusal import RefusalPolicy
 from assistant.answering.summary import DocumentSummariser
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
+from assistant.history import ConversationStore
 from assistant.page_images import PageRenderer
 from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
 from assistant.retrieval import HybridRetriever
@@ -184,6 +185,10 @@ class Parts:
     @cached_property
     def usage_log(self) -> UsageLog:
         return UsageLog(self.records_engine, self.settings.answer_shaping())
+
+    @cached_property
+    def history(self) -> ConversationStore:
+        return ConversationStore(self.records_engine)
 
     @cached_property
     def feedback(self) -> FeedbackStore:

@@ -296,3 +296,6 @@ def test_a_thumbs_down_with_a_correction_becomes_a_question_the_eval_asks(page, 
     expect(numbers).to_contain_text("thumbs up / down")
     assert re.search(r"thumbs up / down\s*\|?\s*\d+ / [1-9]", numbers.inner_text())
     expect(page.locator("#usage-chart")).to_be_visible()
+    stats = json.loads(run_assistant(env, "stats", "--json").stdout)
+    assert stats["by_channel"]["chat"] >= 1 and stats["thumbs_down"] >= 1
+    assert stats["questions"] >= stats["by_channel"]["chat"]

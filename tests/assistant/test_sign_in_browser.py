@@ -85,3 +85,55 @@ def test_the_api_needs_sign_in_and_a_reader_cannot_upload(chat_url, files):
     assert "Only editors may add documents" in report
     editor = Client(chat_url, auth=EDITOR, verbose=False)
     assert "added as" in editor.predict([handle_file(str(note))], api_name="/upload")[0]
+
+
+def test_a_signed_in_user_s_conversation_survives_a_restart_reopens_and_exports(
+    tmp_path_factory
+):
+    import json
+    import re
+
+    data_dir = tmp_path_factory.mktemp("history") / "data"
+    env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_GENERATOR": "extractive"}
+    full_env = {**os.environ, **env}
+    run_assistant(full_env, "ingest", str(DOCUMENTS_DIR))
+    run_assistant(full_env, "users", "add", READER[0], "--password-stdin", stdin=READER[1])
+    question = "Which services did NHS London redesign?"
+    documents = "".join(p.read_text(encoding="utf-8") for p in DOCUMENTS_DIR.glob("*.md"))
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for serving in ("first", "after the restart"):
+            with serve_chat(env, data_dir.parent / f"serve-{serving}.log") as url:
+                page = browser.new_page()
+                page.goto(url, wait_until="domcontentloaded")
+                sign_in(page, *READER)
+                page.wait_for_selector("#question textarea", timeout=60_000)
+                if serving == "first":
+                    page.fill("#question textarea", question)
+                    page.click("#ask")
+                    expect(page.locator(".pa-done")).to_have_count(1, timeout=120_000)
+                    continue
+                page.locator("#history").click()
+                page.locator("#history-choice input").click()
+                page.get_by_role("option", name=re.compile(re.escape(question))).click()
+                page.click("#history-open")
+                answer = page.locator(".pa-done")
+                expect(answer).to_have_count(1, timeout=30_000)
+                assert "stroke and trauma" in answer.inner_text()
+                answer.locator(".pa-cite").first.click()
+                panel = page.locator("#pa-citation")
+                expect(panel).to_be_visible()
+                assert panel.locator("mark").first.inner_text() in documents
+                page.click("#history-export")
+                expect(page.locator("#history-file")).to_contain_text("conversation-",
+                                                                      timeout=30_000)
+        browser.close()
+    saved = json.loads(run_assistant(full_env, "history", "list", READER[0], "--json").stdout)
+    assert [c["title"] for c in saved] == [question] and saved[0]["questions"] == 1
+    markdown = run_assistant(full_env, "history", "export", saved[0]["id"], "--user",
+                             READER[0]).stdout
+    assert f"**Q:** {question}" in markdown and "[^1]" in markdown
+    quotes = re.findall(r"^\[\^\d+\]: .*?: “(.*)”$", markdown, flags=re.MULTILINE)
+    assert quotes and all(part in documents for q in quotes for part in q.split(" … "))
+    assert run_assistant(full_env, "history", "export", saved[0]["id"], "--user", "eddie",
+                         check=False).returncode == 1
