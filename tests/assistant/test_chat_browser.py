@@ -272,7 +272,7 @@ def test_a_thumbs_down_with_a_correction_becomes_a_question_the_eval_asks(page, 
     question = "Which services did NHS London redesign?"
     ask(page, question)
     page.locator("#chat").get_by_label("Dislike").last.click()
-    expect(page.locator("#feedback-box")).to_be_visible()
+    expect(page.locator("#feedback-box").first).to_be_visible()
     page.fill("#feedback-comment textarea", "<b>Not</b> the point I asked about")
     page.fill("#feedback-correction textarea", "NHS London redesigned stroke and trauma services")
     page.click("#feedback-send")

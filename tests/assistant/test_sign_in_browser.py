@@ -113,7 +113,7 @@ def test_a_signed_in_user_s_conversation_survives_a_restart_reopens_and_exports(
                     page.click("#ask")
                     expect(page.locator(".pa-done")).to_have_count(1, timeout=120_000)
                     continue
-                page.locator("#history").click()
+                page.locator("#history").first.get_by_text("Your conversations").click()
                 page.locator("#history-choice input").click()
                 page.get_by_role("option", name=re.compile(re.escape(question))).click()
                 page.click("#history-open")
