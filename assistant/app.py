@@ -234,6 +234,8 @@ class ChatApp:
             given = self.feedback.give(answer_id, bool(like.liked), _user(request))
         except FeedbackError as error:
             return gr.update(visible=False), "", None, "", "", render_error(str(error))
+        except SQLAlchemyError:
+            return gr.update(visible=False), "", None, "", "", render_error(_RECORDS_DOWN)
         asked = ("Thanks. What was wrong? A comment, or the right answer, helps (optional)."
                  if not like.liked else "Thanks. Anything to add? (optional)")
         return gr.update(visible=True), asked, given.feedback_id, "", "", ""
@@ -248,6 +250,8 @@ class ChatApp:
             self.feedback.amend(feedback_id, comment, correction)
         except FeedbackError as error:
             return gr.update(visible=True), render_error(str(error))
+        except SQLAlchemyError:
+            return gr.update(visible=True), render_error(_RECORDS_DOWN)
         return gr.update(visible=False), "Saved with the answer and its sources. Thank you."
 
     def new_conversation(self) -> tuple[Messages, Conversation, str, AnswerIds, None]:
@@ -621,6 +625,10 @@ def serve_chat(parts: Parts, say: Callable[[str], None], warn: Callable[[str], N
         page.block_thread()
     except KeyboardInterrupt:
         pass
+
+
+_RECORDS_DOWN = ("The feedback could not be saved: the records database does not answer. "
+                 "Answers still work; try again in a while.")
 
 
 def _user(request: gr.Request | None) -> str | None:

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Collection, Sequence
@@ -26,6 +27,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, PrivateAttr
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
@@ -33,6 +35,12 @@ from assistant.rerank import CrossEncoderReranker
 from assistant.spans import SourceSpan
 from assistant.store import read_all
 from assistant.text import MIN_MISSPELT, NUMBER_RUN, one_edit
+
+log = logging.getLogger(__name__)
+
+
+class RecordsUnavailable(RuntimeError):
+    """The records database doesn't answer and no keyword index was built before it went."""
 
 _ORDINAL = re.compile(r"(\d)(?:st|nd|rd|th)\b")
 
@@ -195,7 +203,18 @@ class KeywordIndex:
                 self._terms = terms
 
     def _refresh(self) -> None:
-        version = self._catalog.version()
+        try:
+            version = self._catalog.version()
+        except SQLAlchemyError as error:
+            if self._version is None:
+                raise RecordsUnavailable(
+                    f"The records database does not answer ({type(error).__name__}), so the "
+                    "library can't be searched yet. Check ASSISTANT_RECORDS_URL and that the "
+                    "database is running, then ask again.") from error
+            # The vectors live elsewhere: answer from the keyword index as last built.
+            log.warning("the records database does not answer; searching the library as "
+                        "it was when it last did (%s)", type(error).__name__)
+            return
         with self._state_lock:
             if version == self._version:
                 return

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.answering.answer import Answer, Citation, Evidence
 from assistant.feedback import MAX_NOTE_CHARS, FeedbackError, FeedbackStore
@@ -140,3 +141,27 @@ def test_twenty_sessions_rating_at_once_lose_nothing(log, feedback):
         thread.join()
     assert errors == []
     assert sorted(f.comment for f in feedback.since()) == sorted(f"note {n}" for n in range(20))
+
+
+@pytest.mark.slow
+def test_when_postgresql_goes_away_mid_use_answers_still_come_and_only_the_log_misses_them(
+    tmp_path
+):
+    import pgserver
+
+    from assistant.wiring import Parts
+    from tests.conftest import DOCUMENTS_DIR
+
+    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    parts = Parts(Settings(data_dir=tmp_path / "data", records_url=server.get_uri(),
+                           _env_file=None))
+    parts.library.ingest([DOCUMENTS_DIR])
+    question = "Which services did NHS London redesign?"
+    before = parts.chain.answer(question, generator="extractive")
+    assert parts.usage_log.record(before) is not None
+    server.cleanup()  # the database stops, as a failed-over or restarted server would
+    after = parts.chain.answer(question, generator="extractive")
+    assert "stroke and trauma" in after.answer and after.answer == before.answer
+    assert parts.usage_log.record(after) is None
+    with pytest.raises(SQLAlchemyError):  # the chat says so (ChatApp.rate)
+        parts.feedback.give("anything", liked=True)
