@@ -19,7 +19,7 @@ from rich.progress import TextColumn
 
 from assistant import terminal
 from assistant.settings import GENERATORS, MAX_TOP_K
-from assistant.terminal import JsonFlag, err, out, settings_or_exit
+from assistant.terminal import JsonFlag, err, out, parts_or_exit, settings_or_exit
 from assistant.feedback_cli import feedback_app, stats
 from assistant.history_cli import history_app
 from assistant.users_cli import users_app
@@ -38,13 +38,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(history_app, name="history")
 app.command("stats")(stats)
-
-
-def _parts(**overrides):
-    # Imported here so that `--help` answers without loading torch and Chroma.
-    from assistant.wiring import Parts
-
-    return Parts(settings_or_exit(**overrides))
 
 
 @contextmanager
@@ -73,7 +66,7 @@ def ingest(
     Unchanged files are skipped, changed ones replaced, identical copies recognised.
     Exits 1 if any file failed (each is named with its reason); the others still go in.
     """
-    parts = _parts()
+    parts = parts_or_exit()
     with terminal.progress(TextColumn("[bold]Ingesting"), TextColumn("{task.description}")) as bar, \
             _unless_locked("ingest"):
         task = bar.add_task("", total=None)
@@ -99,7 +92,7 @@ def ingest(
 @docs_app.command("list")
 def docs_list(as_json: JsonFlag = False) -> None:
     """Show every document in the library, with its id, title, author and chunk count."""
-    records = _parts().library.documents()
+    records = parts_or_exit().library.documents()
     if as_json:
         print(json.dumps([r.summary() for r in records], indent=2, ensure_ascii=False))
     else:
@@ -113,7 +106,7 @@ def docs_remove(
     """Remove a document: its passages, vectors and records are all deleted, and the file
     too if it was uploaded in the chat (a bundled file stays where it is)."""
     with _unless_locked("remove"):
-        removed = _parts().library.remove(doc_id)
+        removed = parts_or_exit().library.remove(doc_id)
     if removed is None:
         err.print(f"[red]No document with id '{doc_id}'.[/red] See the ids with: assistant docs list")
         raise typer.Exit(1)
@@ -140,7 +133,7 @@ def docs_edit(
         raise typer.Exit(2)
     with _unless_locked("edit"):
         try:
-            _parts().library.edit(doc_id, **fields)
+            parts_or_exit().library.edit(doc_id, **fields)
         except LookupError as error:
             err.print(f"[red]Can't edit '{doc_id}': {error}.[/red] See the ids with: assistant docs list")
             raise typer.Exit(1) from None
@@ -160,7 +153,7 @@ def docs_check(
     something disagrees and --repair was not given.
     """
     with _unless_locked("check"):
-        report = _parts().library.check(repair)
+        report = parts_or_exit().library.check(repair)
     sound = report.ok_after_repair if repair else report.ok
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
@@ -194,7 +187,7 @@ def ask(
     _known_generator(generator)
     if question == "-":
         question = sys.stdin.read()
-    parts = _parts()
+    parts = parts_or_exit()
     try:
         if as_json:
             answer = parts.chain.answer(question, generator=generator, k=k, docs=docs)
@@ -235,7 +228,7 @@ def summarise(
     from assistant.answering.summary import SummaryDoneEvent
 
     _known_generator(generator)
-    parts = _parts()
+    parts = parts_or_exit()
     name = generator or parts.settings.generator
     summary = None
     try:
@@ -350,7 +343,7 @@ def serve(
     """
     from assistant.app import serve_chat
 
-    parts = _parts(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    parts = parts_or_exit(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     parts.vector_store  # a store embedded by another model stops here, saying what to run
     try:
         serve_chat(parts, say=out.print, warn=lambda text: err.print(f"[yellow]{text}[/yellow]"))

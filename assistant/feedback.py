@@ -20,7 +20,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
 
 from assistant.catalog import now_iso
 from assistant.usage_log import LoggedAnswer, UsageLog
@@ -136,9 +147,13 @@ class FeedbackStore:
         return self._rows(_feedback.c.promoted_at.is_not(None))
 
     def counts(self, when: str | None = None) -> tuple[int, int]:
-        """(thumbs up, thumbs down) since ``when``."""
-        given = self.since(when)
-        return sum(f.rating > 0 for f in given), sum(f.rating < 0 for f in given)
+        """(thumbs up, thumbs down) since ``when``, counted by the database."""
+        query = select(_feedback.c.rating, func.count()).group_by(_feedback.c.rating)
+        if when:
+            query = query.where(_feedback.c.given_at >= when)
+        with self._engine.connect() as connection:
+            counted = dict(connection.execute(query).all())
+        return counted.get(1, 0), counted.get(-1, 0)
 
     def promote(self, feedback_id: str, should_refuse: bool = False) -> Feedback:
         """Makes a thumbs-down's correction a question ``eval --dataset feedback`` asks: the

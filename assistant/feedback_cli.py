@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.feedback import FeedbackError
-from assistant.terminal import JsonFlag, err, out, settings_or_exit
+from assistant.terminal import JsonFlag, err, out, parts_or_exit
 
 feedback_app = typer.Typer(
     help="What readers said about answers (thumbs up or down, comments, corrections); "
@@ -31,12 +31,6 @@ feedback_app = typer.Typer(
 
 SinceOption = Annotated[str | None, typer.Option(
     "--since", help="Only what came at or after this date (YYYY-MM-DD).")]
-
-
-def _parts():
-    from assistant.wiring import Parts
-
-    return Parts(settings_or_exit())
 
 
 def _checked_since(since: str | None) -> str | None:
@@ -53,7 +47,7 @@ def _checked_since(since: str | None) -> str | None:
 def feedback_list(as_json: JsonFlag = False, since: SinceOption = None) -> None:
     """List feedback, oldest first: the rating, comment and correction with the question,
     the answer and its citations."""
-    given = _parts().feedback.since(_checked_since(since))
+    given = parts_or_exit().feedback.since(_checked_since(since))
     if as_json:
         print(json.dumps([f.as_dict() for f in given], indent=2, ensure_ascii=False))
         return
@@ -84,7 +78,7 @@ def feedback_export(
     if format not in ("jsonl", "csv"):
         err.print(f"[red]--format is jsonl or csv, not {format!r}.[/red]")
         raise typer.Exit(2)
-    given = [f.as_dict() for f in _parts().feedback.since(_checked_since(since))]
+    given = [f.as_dict() for f in parts_or_exit().feedback.since(_checked_since(since))]
     if format == "jsonl":
         for entry in given:
             print(json.dumps(entry, ensure_ascii=False))
@@ -106,7 +100,7 @@ def feedback_promote(
     asks it again and checks the answer restates the correction. Exits 1 for an unknown id,
     a thumbs-up, or a thumbs-down without a correction."""
     try:
-        promoted = _parts().feedback.promote(feedback_id, should_refuse=should_refuse)
+        promoted = parts_or_exit().feedback.promote(feedback_id, should_refuse=should_refuse)
     except FeedbackError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
@@ -118,7 +112,7 @@ def feedback_promote(
 def stats(as_json: JsonFlag = False, since: SinceOption = None) -> None:
     """How the assistant is doing: questions answered, the refusal rate, first-token and
     total times (p50/p95), the documents cited most, and thumbs up and down."""
-    parts = _parts()
+    parts = parts_or_exit()
     when = _checked_since(since)
     numbers = parts.usage_log.stats(when, ratings=parts.feedback.counts(when))
     if as_json:

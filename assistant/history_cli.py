@@ -16,17 +16,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.terminal import JsonFlag, err, out, settings_or_exit
+from assistant.terminal import JsonFlag, err, out, parts_or_exit
 
 history_app = typer.Typer(
     help="Signed-in users' conversations, kept across restarts (without sign-in a "
     "conversation lives in its browser session only).", no_args_is_help=True)
-
-
-def _parts():
-    from assistant.wiring import Parts
-
-    return Parts(settings_or_exit())
 
 
 @history_app.command("list")
@@ -34,7 +28,7 @@ def history_list(
     user: Annotated[str, typer.Argument(help="The sign-in name.")], as_json: JsonFlag = False,
 ) -> None:
     """List a user's conversations, the latest first."""
-    found = _parts().history.list(user)
+    found = parts_or_exit().history.list(user)
     if as_json:
         print(json.dumps([c.as_dict() for c in found], indent=2, ensure_ascii=False))
         return
@@ -60,7 +54,7 @@ def history_export(
     footnote naming the document and page and quoting the passage. Exits 1 for an unknown id."""
     from assistant.history import as_markdown
 
-    parts = _parts()
+    parts = parts_or_exit()
     found = parts.history.get(user, conversation_id)
     if found is None:
         err.print(f"[red]No conversation {escape(conversation_id)!r} of {escape(user)}.[/red] "

@@ -36,6 +36,14 @@ def settings_or_exit(**overrides) -> Settings:
         raise typer.Exit(2) from None
 
 
+def parts_or_exit(**overrides):
+    """Every part of the assistant for the settings (see :func:`settings_or_exit`); imported
+    here so that ``--help`` answers without loading torch and Chroma."""
+    from assistant.wiring import Parts
+
+    return Parts(settings_or_exit(**overrides))
+
+
 def progress(*columns) -> Progress:
     """A bar on the terminal's stderr; nothing when piped."""
     return Progress(*columns, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
