@@ -408,13 +408,18 @@ class ChatApp:
 
     def upload(
         self, files: list[str] | None, request: gr.Request = None,
+        progress: gr.Progress = gr.Progress(),
     ) -> tuple[str, list[list], gr.Dropdown, None]:
         if not self.may_edit(request):
             return "❌ Only editors may add documents.", *self.library_view(), None
         if not files:
             return "Choose one or more files first.", *self.library_view(), None
         try:
-            results = self.library.add((Path(f).name, Path(f)) for f in files)
+            # A scan's pages are read by OCR, seconds each: the bar counts them.
+            results = self.library.add(
+                ((Path(f).name, Path(f)) for f in files),
+                on_page=lambda name, done, total: progress(
+                    (done, total), desc=f"Reading {name}", unit="pages"))
         except IngestLocked as error:
             return f"❌ The library is busy: {error}", *self.library_view(), None
         return upload_report(results), *self.library_view(), None

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -55,6 +56,8 @@ _documents = Table(
     Column("publisher", String, nullable=True),
     Column("date", String, nullable=True),
     Column("pages", Integer, nullable=True),
+    # JSON list of the pages whose text OCR read (scans), "[]" when none.
+    Column("ocr_pages", String, nullable=True),
 )
 # What an editor set in the Library tab (or `docs edit`): it wins over what the document
 # says, and survives the document being read again.
@@ -85,10 +88,17 @@ class DocumentRecord:
     publisher: str | None = None
     date: str | None = None
     pages: int | None = None
+    ocr_pages: str | None = None  # JSON list; see :attr:`scanned_pages`
+
+    @property
+    def scanned_pages(self) -> list[int]:
+        """The pages whose text was read by OCR (counted from 1)."""
+        return json.loads(self.ocr_pages or "[]")
 
     def summary(self) -> dict:
         """The public listing shape (``docs list --json``), without the full text."""
-        data = {"id": self.doc_id, **asdict(self), "chars": len(self.text)}
+        data = {"id": self.doc_id, **asdict(self), "chars": len(self.text),
+                "ocr_pages": self.scanned_pages}
         for internal in ("doc_id", "text", "splitter"):
             data.pop(internal)
         return data

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 from assistant.answering.answer import REFUSAL, Answer, Citation, Evidence
+from assistant.spans import cited_page
 
 _SINGLE_MARKER = re.compile(r"\[(\d+)\]")
 QUESTION_PREVIEW_CHARS = 400
@@ -82,7 +83,8 @@ def _location(evidence: Evidence, page: int | None) -> str:
     """Where the passage is: the page of its cited (or best) sentence and its section when
     the document has them, else its character offsets."""
     span = evidence.span
-    where = f"p. {page}" if page else f"characters {span.start:,}–{span.end:,}"
+    where = (cited_page(page, span.scanned(page)) if page
+             else f"characters {span.start:,}–{span.end:,}")
     section = f" · {span.section}" if span.section else ""
     return f"{span.doc_id}, {where}{section}"
 
@@ -114,10 +116,12 @@ def render_sources(
         # the answer is checked.
         page = where.page_of(spans[0][0]) if spans else where.page_start
         author = f' · <span class="pa-author">{html.escape(where.author)}</span>' if where.author else ""
-        on_page = f' · <span class="pa-page-n">p. {page}</span>' if page else ""
+        on_page = (f' · <span class="pa-page-n">{cited_page(page, where.scanned(page))}</span>'
+                   if page else "")
         picture = ""
-        # Only a PDF has pages to show as printed (a text export of one has page numbers only).
-        if page and where.source.lower().endswith(".pdf"):
+        # Only a PDF or a picture has pages to show as printed (a text export of one has
+        # page numbers only).
+        if page and where.printed:
             url = page_image_url(where.doc_id, page,
                                  [(start, end) for start, end in spans
                                   if where.page_of(start) == page])

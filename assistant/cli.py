@@ -61,7 +61,11 @@ def ingest(
         "but whose files are gone.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add or update documents: .md, .txt, .html, .pdf, .docx.
+    """Add or update documents: .md, .txt, .html, .pdf, .docx, and pictures of pages
+    (.png, .jpg, .tiff).
+
+    Scanned pages and pictures are read by OCR, offline (about 3 s a page; each page once:
+    its reading is kept). ASSISTANT_OCR=false turns that off.
 
     Unchanged files are skipped, changed ones replaced, identical copies recognised.
     Exits 1 if any file failed (each is named with its reason); the others still go in.
@@ -76,10 +80,15 @@ def ingest(
                 description=f"re-embedding the library with {parts.settings.embedder}")):
             err.print(f"Re-embedded {reembedded:,} chunks with {parts.settings.embedder}.")
         bar.update(task, description="", completed=0, total=None)
+        # A second bar for the pages of the file being read: a scan's pages take seconds each.
+        pages = bar.add_task("", total=None, visible=False)
         library = parts.library
         report = library.ingest(
             paths, prune=prune, on_start=lambda total: bar.update(task, total=total),
             on_file=lambda result: bar.update(task, advance=1, description=Path(result.path).name),
+            on_page=lambda path, done, total: bar.update(
+                pages, completed=done, total=total, visible=done < total,
+                description=f"  {path.name}: page"),
         )
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))

@@ -113,3 +113,30 @@ class ChromaServer:
         if self.process:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+def scanned_copy(pdf: bytes, pages: Sequence[int] | None = None, dpi: int = 150,
+                 turns: dict[int, int] | None = None) -> bytes:
+    """A scan of a real PDF, as a photocopier makes one: each page (``pages``, counted from
+    1; all by default) only a picture, at ``dpi``, with no text layer. ``turns`` lays some
+    pages' pictures on their side (page → quarter turns anticlockwise), as a sheet fed in
+    the wrong way round comes out."""
+    import io
+
+    import pymupdf
+    from PIL import Image
+
+    scan = pymupdf.open()
+    with pymupdf.open(stream=pdf, filetype="pdf") as original:
+        for number in pages or range(1, original.page_count + 1):
+            page = original[number - 1]
+            picture = Image.open(io.BytesIO(page.get_pixmap(dpi=dpi).tobytes("png")))
+            picture = picture.rotate(90 * (turns or {}).get(number, 0), expand=True)
+            width, height = (page.rect.width, page.rect.height)
+            if picture.width > picture.height:
+                width, height = height, width
+            sheet = scan.new_page(width=width, height=height)
+            png = io.BytesIO()
+            picture.save(png, "PNG")
+            sheet.insert_image(sheet.rect, stream=png.getvalue())
+    return scan.tobytes(deflate=True, garbage=3)

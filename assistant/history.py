@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, select, update
 
 from assistant.catalog import now_iso
+from assistant.spans import cited_page
 from assistant.usage_log import UsageLog
 
 MAX_TITLE_CHARS = 120
@@ -169,7 +170,8 @@ def as_markdown(conversation: Conversation, log: UsageLog) -> str:
 
 def _footnote(label: int, citation: dict) -> str:
     where = ", ".join(part for part in (
-        f"*{citation['title']}*", f"p. {citation['page']}" if citation.get("page") else "",
+        f"*{citation['title']}*",
+        cited_page(citation["page"], citation.get("scanned", False)) if citation.get("page") else "",
         citation.get("section") or "") if part)
     # The cited sentences, verbatim (a sentence never spans a line); else the passage.
     quoted = " … ".join(h["text"] for h in citation.get("highlights") or []) or " ".join(

@@ -5,8 +5,10 @@ catalog's text by their offsets — never from the caller — and are found agai
 by their words in order: the stored text has furniture removed, hyphenated words joined
 and whitespace normalised, so it is aligned word by word with what PyMuPDF reads on the
 page, and a sentence that can't be found with confidence gets no highlight rather than a
-wrong one. Pictures are cached as PNG files keyed by the file's sha256, the page and the
-highlighted offsets; a file that moved or changed since it was ingested gets no picture.
+wrong one. On a page whose text OCR read (a scan, a photographed page) the words are OCR's,
+so the highlight covers the lines OCR found the sentence on. Pictures are cached as PNG
+files keyed by the file's sha256, the page and the highlighted offsets; a file that moved or
+changed since it was ingested gets no picture.
 
 Example:
     >>> renderer = PageRenderer(parts.catalog, Path("data/pages"))  # doctest: +SKIP
@@ -29,6 +31,9 @@ from pathlib import Path
 import pymupdf
 
 from assistant.catalog import Catalog, DocumentRecord
+from ingest.ocr import PageReader, words_of
+from ingest.pdf import PdfReadError, open_pages
+from ingest.structure import PRINTED_SUFFIXES
 
 MAX_HIGHLIGHTS = 8
 MAX_HIGHLIGHT_CHARS = 2_000
@@ -101,13 +106,15 @@ def _sentence_rects(words: list[tuple], text: str, start: int, end: int) -> list
 
 
 class PageRenderer:
-    """Renders page ``n`` (counted from 1) of a catalogued PDF to PNG, cited sentences
-    highlighted, caching each picture under ``cache_dir`` (at most ``max_cache_mb``; the
-    oldest pictures go first)."""
+    """Renders page ``n`` (counted from 1) of a catalogued PDF or picture to PNG, cited
+    sentences highlighted, caching each picture under ``cache_dir`` (at most
+    ``max_cache_mb``; the oldest pictures go first). ``ocr`` finds the lines of scanned
+    pages (from its cache: the page was read when it was ingested)."""
 
     def __init__(self, catalog: Catalog, cache_dir: Path, zoom: float = 2.0,
-                 max_cache_mb: float = 200.0) -> None:
+                 max_cache_mb: float = 200.0, ocr: PageReader | None = None) -> None:
         self.catalog = catalog
+        self.ocr = ocr
         self.cache_dir = cache_dir
         self.zoom = zoom
         self.max_cache_bytes = int(max_cache_mb * 1024 * 1024)
@@ -123,7 +130,7 @@ class PageRenderer:
         record = self.catalog.get(doc_id)
         if record is None:
             raise PageImageError(f"no document '{doc_id}' in the library")
-        if record.format != "pdf":
+        if f".{record.format}" not in PRINTED_SUFFIXES:
             raise PageImageError(f"'{doc_id}' is a {record.format} file, which has no pages")
         if page < 1:
             raise PageImageError(f"page {page} does not exist: pages are counted from 1")
@@ -167,14 +174,21 @@ class PageRenderer:
 
     def _draw(self, record: DocumentRecord, page: int,
               highlights: Sequence[tuple[int, int]]) -> bytes:
-        with pymupdf.open(record.source) as document:
+        try:
+            document = open_pages(Path(record.source).read_bytes(), f".{record.format}")
+        except (OSError, PdfReadError) as error:
+            raise PageImageError(f"the file of '{record.doc_id}' can't be opened: {error}") from None
+        with document:
             if page > document.page_count:
                 raise PageImageError(f"page {page} does not exist: the document has "
                                      f"{document.page_count} pages")
             sheet = document[page - 1]
-            words = sheet.get_text("words")
+            scanned = page in record.scanned_pages and self.ocr is not None
+            words = words_of(self.ocr.read(sheet)) if scanned else sheet.get_text("words")
             rects = [rect for start, end in highlights
                      for rect in _sentence_rects(words, record.text, start, end)]
+            if scanned and sheet.rotation:  # OCR saw the page as shown; marks go unturned
+                rects = [rect * sheet.derotation_matrix for rect in rects]
             if rects:
                 # A highlight annotation multiplies its colour in: the print stays legible.
                 # It lives in this opened copy only; the file is never written.

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=120, ge=0, description="Characters shared by neighbours.")
     max_file_mb: float = Field(default=20.0, gt=0, description="Larger files are refused.")
     max_pdf_pages: int = Field(default=2000, ge=1, description="Longer PDFs are refused.")
+    ocr: bool = Field(
+        default=True, description="Read scanned pages and pictures of pages (.png, .jpg, "
+        ".tiff) by OCR, offline; off: such pages are named in the ingest report, unread.")
+    ocr_long_side_px: int = Field(
+        default=1700, ge=500, le=6000, description="How large a page is drawn to be read by "
+        "OCR (its long side, pixels): larger reads small print better, more slowly.")
+    ocr_threads: int | None = Field(
+        default=None, ge=1, description="Cores one page's OCR uses (default: all).")
     lock_timeout_s: float = Field(
         default=600.0,
         ge=0,
@@ -208,6 +216,11 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where files uploaded in the chat's Library tab are kept."""
         return self.data_dir / "uploads"
+
+    @property
+    def ocr_cache_dir(self) -> Path:
+        """Where each page OCR read is kept, by its picture's hash (never read twice)."""
+        return self.data_dir / "ocr"
 
     @property
     def pages_dir(self) -> Path:

@@ -17,6 +17,14 @@ from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
+from ingest.structure import PRINTED_SUFFIXES
+
+
+def cited_page(page: int, scanned: bool) -> str:
+    """How a citation names its page: "p. 12", or "p. 4, scanned" when OCR read its text
+    from a picture (a reader may want to check the wording against the page itself)."""
+    return f"p. {page}, scanned" if scanned else f"p. {page}"
+
 
 @dataclass(frozen=True)
 class SourceSpan:
@@ -34,6 +42,7 @@ class SourceSpan:
     # (offset, page) where each page the span touches begins, the first holding ``start``;
     # empty for unpaged formats. Pages are counted from 1, as a PDF viewer counts them.
     pages: tuple[tuple[int, int], ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # the pages it touches whose text OCR read (scans)
 
     @classmethod
     def of_chunk(cls, chunk: Document) -> SourceSpan:
@@ -44,6 +53,7 @@ class SourceSpan:
             doc_id=meta["doc_id"], title=meta.get("title", ""), author=meta.get("author", ""),
             source=meta.get("source", ""), start=int(meta["start"]), end=int(meta["end"]),
             text=chunk.page_content, section=meta.get("section") or "", pages=pages,
+            ocr_pages=tuple(json.loads(meta.get("ocr_pages") or "[]")),
         )
 
     @property
@@ -61,6 +71,15 @@ class SourceSpan:
             if at <= offset:
                 page = number
         return page
+
+    def scanned(self, page: int | None) -> bool:
+        """Whether ``page`` is one whose text OCR read from a picture."""
+        return page is not None and page in self.ocr_pages
+
+    @property
+    def printed(self) -> bool:
+        """Whether its pages can be shown as printed (a PDF or a picture)."""
+        return self.source.lower().endswith(tuple(PRINTED_SUFFIXES))
 
     def covers(self, start: int, end: int) -> bool:
         """Whether ``[start, end)`` lies inside this span."""

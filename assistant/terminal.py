@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from assistant.settings import Settings
+from assistant.spans import cited_page
 
 # One line per message even when piped: scripts grep for file names.
 out = Console(soft_wrap=True)
@@ -114,7 +115,8 @@ def print_answer_end(answer, streamed: str) -> None:
     for citation in answer.citations:
         span = citation.span
         by = f", {span.author}" if span.author else ""
-        where = f"p. {citation.page}" if citation.page else f"characters {span.start}–{span.end}"
+        where = (cited_page(citation.page, span.scanned(citation.page)) if citation.page
+                 else f"characters {span.start}–{span.end}")
         if span.section:
             where += f", “{span.section}”"
         out.print(f"[{citation.marker}] [bold]{span.title}[/bold]{by} ({where} of {span.doc_id})",

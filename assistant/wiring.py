@@ -51,6 +51,7 @@ from ingest.check import StoreChecker
 from ingest.indexer import Indexer, hold_for_ingest
 from ingest.library import Library
 from ingest.loaders import FileLoader
+from ingest.ocr import PageReader
 from ingest.locks import IngestionLock, LocalLock, SharedLock
 from ingest.splitting import ChunkSplitter
 
@@ -141,10 +142,17 @@ class Parts:
         s = self.settings
         return Indexer(
             vector_store=self.vector_store, record_manager=self.record_manager,
-            catalog=self.catalog, loader=FileLoader(s.max_file_bytes, s.max_pdf_pages),
+            catalog=self.catalog,
+            loader=FileLoader(s.max_file_bytes, s.max_pdf_pages, self.page_reader),
             splitter=ChunkSplitter(s.chunk_size, s.chunk_overlap), lock=self.lock,
             lock_timeout_s=s.lock_timeout_s,
         )
+
+    @cached_property
+    def page_reader(self) -> PageReader | None:
+        """OCR for scanned pages and pictures; ``None`` when it is switched off."""
+        s = self.settings
+        return PageReader(s.ocr_cache_dir, s.ocr_long_side_px, s.ocr_threads) if s.ocr else None
 
     @cached_property
     def checker(self) -> StoreChecker:
@@ -156,7 +164,7 @@ class Parts:
 
     @cached_property
     def page_renderer(self) -> PageRenderer:
-        return PageRenderer(self.catalog, self.settings.pages_dir)
+        return PageRenderer(self.catalog, self.settings.pages_dir, ocr=self.page_reader)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

@@ -9,6 +9,8 @@ source_id_key="doc_id")`` call, so:
 - removing a document deletes its vectors and records, then nothing of it is left.
 
 Files whose bytes and splitter settings match the catalog are skipped before loading.
+A file is read (its scanned pages by OCR, which can take minutes) without holding the
+ingestion lock, and written under it: a long scan never keeps others from adding documents.
 
 Example:
     >>> from assistant.settings import Settings
@@ -21,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,7 +45,7 @@ STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "duplicate", "f
 # Metadata every chunk carries into the store; citations and filters rely on these keys.
 CHUNK_METADATA_KEYS = ("doc_id", "title", "author", "source", "start", "end", "chunk", "sha256")
 # Where the chunk sits, when its format says (pages: paged formats; section: any headings).
-CHUNK_LOCATOR_KEYS = ("page_start", "page_end", "pages", "section")
+CHUNK_LOCATOR_KEYS = ("page_start", "page_end", "pages", "section", "ocr_pages")
 # Enough texts per write to keep the embedding model's batches full.
 _INDEX_BATCH = 256
 
@@ -165,23 +168,28 @@ class Indexer:
         prune: bool = False,
         on_file: Callable[[FileResult], None] | None = None,
         on_start: Callable[[int], None] | None = None,
+        on_page: Callable[[Path, int, int], None] | None = None,
     ) -> IngestReport:
         """Ingests files and folders; with ``prune``, forgets documents whose files under
-        the named folders are gone. ``on_start`` gets the file count, ``on_file`` each result."""
+        the named folders are gone. ``on_start`` gets the file count, ``on_file`` each
+        result, ``on_page(path, done, total)`` each page of a paged file as it is read.
+
+        Another ingest holding the lock is found at once (:class:`IngestLocked` after
+        ``lock_timeout_s``); the lock is then taken again for each file's writes only."""
         paths = list(paths)
         report = IngestReport()
         with self.locked():
             if prune:
                 report.files.extend(self._prune(paths))
-            files = discover(paths)
-            if on_start:
-                on_start(len(files))
-            for path in files:
-                self._lease.check()
-                result = self._ingest_file(path)
-                report.files.append(result)
-                if on_file:
-                    on_file(result)
+        files = discover(paths)
+        if on_start:
+            on_start(len(files))
+        for path in files:
+            pages = (lambda done, total, path=path: on_page(path, done, total)) if on_page else None
+            result = self._ingest_file(path, on_page=pages)
+            report.files.append(result)
+            if on_file:
+                on_file(result)
         return report
 
     def remove(self, doc_id: str) -> DocumentRecord | None:
@@ -236,15 +244,11 @@ class Indexer:
             if not Path(record.source).is_file():
                 raise LookupError(f"its file {record.source} is gone; add the document again")
             self.catalog.set_overrides(doc_id, details)
-            return self._ingest_file(Path(record.source), force=True)
+        return self._ingest_file(Path(record.source), force=True)
 
-    def _ingest_file(self, path: Path, force: bool = False) -> FileResult:
-        source = str(path)
-        try:
-            data = self.loader.read(path)
-        except LoadError as error:
-            return FileResult(source, "failed", reason=str(error))
-        sha256 = sha256_of(data)
+    def _skipped(self, source: str, sha256: str, force: bool) -> FileResult | None:
+        """The result for a file that needs no writing (unchanged, or a copy of another
+        document), or ``None``."""
         existing = self.catalog.by_source(source)
         if (existing and existing.sha256 == sha256 and existing.splitter == self.fingerprint
                 and not force):
@@ -258,11 +262,31 @@ class Indexer:
                 twin.chunks,
                 f"same content as document '{twin.doc_id}' ({twin.source}); not stored twice",
             )
+        return None
+
+    def _ingest_file(self, path: Path, force: bool = False,
+                     on_page: Callable[[int, int], None] | None = None) -> FileResult:
+        source = str(path)
         try:
-            document = self.loader.parse(path, data)
+            data = self.loader.read(path)
         except LoadError as error:
             return FileResult(source, "failed", reason=str(error))
+        if skipped := self._skipped(source, sha256_of(data), force):
+            return skipped
+        try:
+            document = self.loader.parse(path, data, on_page)
+        except LoadError as error:
+            return FileResult(source, "failed", reason=str(error))
+        with self.locked():
+            # Asked again: another ingest may have stored it while this one was reading.
+            if skipped := self._skipped(source, document.metadata["sha256"], force):
+                return skipped
+            return self._store(path, document)
 
+    def _store(self, path: Path, document) -> FileResult:
+        """Splits, embeds and writes a parsed document; the caller holds the lock."""
+        source = str(path)
+        existing = self.catalog.by_source(source)
         doc_id = existing.doc_id if existing else self._new_doc_id(path)
         document.metadata["doc_id"] = doc_id
         # An editor's title, publisher or date wins over what the document says.
@@ -299,6 +323,7 @@ class Indexer:
                 publisher=_text_or_none(meta.get("publisher")),
                 date=_text_or_none(meta.get("date")),
                 pages=meta.get("pages"),
+                ocr_pages=json.dumps(meta.get("layout", {}).get("ocr_pages", [])),
             )
         )
         notes = tuple(meta.get("layout", {}).get("notes", ()))

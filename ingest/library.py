@@ -64,15 +64,20 @@ class Library:
         self, paths: Iterable[Path], prune: bool = False,
         on_start: Callable[[int], None] | None = None,
         on_file: Callable[[FileResult], None] | None = None,
+        on_page: Callable[[Path, int, int], None] | None = None,
     ) -> IngestReport:
         """Ingests files and folders where they are (see :meth:`Indexer.ingest`)."""
-        return self.indexer.ingest(paths, prune=prune, on_start=on_start, on_file=on_file)
+        return self.indexer.ingest(paths, prune=prune, on_start=on_start, on_file=on_file,
+                                   on_page=on_page)
 
-    def add(self, uploads: Iterable[tuple[str, Path]]) -> list[FileResult]:
-        """Ingests each ``(original name, temporary path)``; one result per upload, in order."""
-        return [self._add_one(name, path) for name, path in uploads]
+    def add(self, uploads: Iterable[tuple[str, Path]],
+            on_page: Callable[[str, int, int], None] | None = None) -> list[FileResult]:
+        """Ingests each ``(original name, temporary path)``; one result per upload, in order.
+        ``on_page(name, done, total)`` is told as each page of a paged upload is read."""
+        return [self._add_one(name, path, on_page) for name, path in uploads]
 
-    def _add_one(self, name: str, path: Path) -> FileResult:
+    def _add_one(self, name: str, path: Path,
+                 on_page: Callable[[str, int, int], None] | None = None) -> FileResult:
         target = self.uploads_dir / safe_filename(name)
         loader = self.indexer.loader
         try:
@@ -88,7 +93,10 @@ class Library:
                     f"same content as '{twin.title}' (id {twin.doc_id}), already in the library; "
                     "not stored twice",
                 )
-            loader.parse(path, data)
+            # Read once here (a scan's pages by OCR, with progress) to refuse a bad file
+            # before it replaces anything; ingesting it then finds its pages in the OCR cache.
+            loader.parse(path, data, (lambda done, total: on_page(name, done, total))
+                         if on_page else None)
         except LoadError as error:
             return FileResult(name, "failed", reason=str(error))
         self.uploads_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 
 Supported: ``.md``/``.markdown``/``.txt`` (YAML front matter optional), ``.html``/``.htm``
 (visible text only), ``.pdf`` (:mod:`ingest.pdf`: page by page, furniture removed, tables
-as rows) and ``.docx``. The returned ``page_content`` is the text that chunk offsets point
+as rows, scanned pages read by OCR when a reader is given), ``.docx``, and pictures of pages
+(``.png``, ``.jpg``/``.jpeg``, ``.tif``/``.tiff``), read by OCR as one page per frame. The returned ``page_content`` is the text that chunk offsets point
 into; ``metadata["layout"]`` says where its pages and sections start, when known.
 
 Example:
@@ -18,20 +19,22 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from langchain_core.documents import Document
 
 from ingest.markup import docx_to_text, html_to_text, markdown_to_text
+from ingest.ocr import PageReader
 from ingest.page_breaks import without_page_furniture
-from ingest.pdf import READER_VERSION as PDF_READER_VERSION
 from ingest.pdf import PdfReadError, read_pdf
-from ingest.structure import StructuredText
+from ingest.pdf import READER_VERSION as PDF_READER_VERSION
+from ingest.structure import IMAGE_SUFFIXES, StructuredText
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | IMAGE_SUFFIXES | {".pdf", ".docx"}
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 # A DOCX expands to many times its size; past this ratio it is treated as a zip bomb.
@@ -39,7 +42,7 @@ _MAX_DOCX_EXPANSION = 100
 
 
 # Layout a reader may return beside the text: page starts, (start, heading) sections, notes.
-LAYOUT_KEYS = ("page_starts", "sections", "notes")
+LAYOUT_KEYS = ("page_starts", "sections", "notes", "ocr_pages")
 # Part of the ingestion fingerprint: a change to how any format is read re-ingests it.
 LOADER_VERSION = f"loaders-2+{PDF_READER_VERSION}+markup-3"
 # A PDF's own title field often names its template or its file, not the document.
@@ -131,13 +134,18 @@ def _load_html(data: bytes) -> tuple[str, dict]:
     return structured.text, {**meta, **_layout(structured)}
 
 
-def _load_pdf(data: bytes, max_pages: int) -> tuple[str, dict]:
+def _load_pdf(data: bytes, max_pages: int, ocr: PageReader | None,
+              on_page: Callable[[int, int], None] | None, suffix: str) -> tuple[str, dict]:
     try:
-        structured, found = read_pdf(data, max_pages)
+        structured, found = read_pdf(data, max_pages, ocr, on_page, suffix)
     except PdfReadError as error:
         raise LoadError(str(error)) from None
     if not structured.text.strip():
-        raise LoadError("has no extractable text (a scanned PDF? run OCR on it first)")
+        if ocr is None:
+            raise LoadError("has no text layer (a scan or a picture?), and OCR is off: "
+                            "set ASSISTANT_OCR=true to read it")
+        raise LoadError("has no text that could be read, even by OCR "
+                        f"({'; '.join(structured.notes) or 'blank pages?'})")
     title = found["title"] if _is_real_title(found["title"]) else found["heading_title"]
     meta = {"title": title, "author": found["author"], "pages": found["pages"],
             **_layout(structured)}
@@ -175,7 +183,7 @@ def _layout(structured: StructuredText) -> dict:
     """The layout keys of a reader's result, for the splitter."""
     return {"page_starts": structured.page_starts,
             "sections": [(s.start, s.heading) for s in structured.sections],
-            "notes": structured.notes}
+            "notes": structured.notes, "ocr_pages": structured.ocr_pages}
 
 
 class FileLoader:
@@ -186,11 +194,15 @@ class FileLoader:
     (``column``, ``standfirst``, ``source_file``...), which are kept as given.
     """
 
-    version = LOADER_VERSION
-
-    def __init__(self, max_bytes: int, max_pdf_pages: int) -> None:
+    def __init__(self, max_bytes: int, max_pdf_pages: int, ocr: PageReader | None = None) -> None:
         self.max_bytes = max_bytes
         self.max_pdf_pages = max_pdf_pages
+        self.ocr = ocr  # reads scanned pages and pictures; None: OCR is off
+
+    @property
+    def version(self) -> str:
+        """Changes whenever a file would be read into different text (OCR on or off too)."""
+        return f"{LOADER_VERSION}+{self.ocr.version if self.ocr else 'no-ocr'}"
 
     def load(self, path: Path) -> Document:
         """Reads and parses ``path``; raises :class:`LoadError` with the reason if it can't."""
@@ -220,12 +232,14 @@ class FileLoader:
         except OSError as error:
             raise LoadError(f"cannot be read ({error.strerror})") from None
 
-    def parse(self, path: Path, data: bytes) -> Document:
-        """Turns the bytes read from ``path`` into a ``Document``."""
+    def parse(self, path: Path, data: bytes,
+              on_page: Callable[[int, int], None] | None = None) -> Document:
+        """Turns the bytes read from ``path`` into a ``Document``; for a paged file,
+        ``on_page(done, total)`` is told after each page is read."""
         path = path.resolve()
         suffix = path.suffix.lower()
-        if suffix == ".pdf":
-            text, found = _load_pdf(data, self.max_pdf_pages)
+        if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
+            text, found = _load_pdf(data, self.max_pdf_pages, self.ocr, on_page, suffix)
         elif suffix == ".docx":
             text, found = _load_docx(data, self.max_bytes)
         elif suffix in HTML_SUFFIXES:

@@ -5,7 +5,8 @@ with ``text[start:end] == chunk.page_content`` guaranteed (checked here, not hop
 citations point readers at those spans. When the loader says where pages and sections
 start (``metadata["layout"]``), each chunk also carries ``page_start``/``page_end``, the
 offsets where its pages begin (``pages``, JSON ``[[offset, page], …]``, so a sentence's page
-can be told) and ``section``, the heading it sits under.
+can be told) and ``section``, the heading it sits under; a chunk on pages read by OCR also
+carries ``ocr_pages`` (JSON ``[4, 5]``), so that its citations can say "scanned".
 
 Example:
     >>> from langchain_core.documents import Document
@@ -53,7 +54,7 @@ class ChunkSplitter:
         layout = metadata.pop("layout", None)
         located = StructuredText("", layout.get("page_starts", []), [
             Section(start, heading) for start, heading in layout.get("sections", [])
-        ]) if layout else None
+        ], ocr_pages=layout.get("ocr_pages", [])) if layout else None
         chunks = self._splitter.split_documents([Document(page_content=text, metadata=metadata)])
         for number, chunk in enumerate(chunks):
             start = chunk.metadata.pop("start_index")
@@ -76,4 +77,8 @@ def _locators(located: StructuredText, start: int, end: int) -> dict:
         last = located.page_at(max(start, end - 1))
         pages = [[start, first]] + [[located.page_starts[p - 1], p] for p in range(first + 1, last + 1)]
         found.update(page_start=first, page_end=last, pages=json.dumps(pages))
+        # Only when there are some: a chunk's id hashes its metadata, and the chunks of
+        # documents without scans must keep theirs.
+        if scanned := [p for p in located.ocr_pages if first <= p <= last]:
+            found["ocr_pages"] = json.dumps(scanned)
     return found

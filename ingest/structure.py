@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 _SPACE = re.compile(r"\s+")
+# Pictures of pages, read as documents of one page per frame (by OCR).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+# Files whose pages can be shown as printed: PDFs and pictures.
+PRINTED_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class StructuredText:
     page_starts: list[int] = field(default_factory=list)  # offset where page i + 1 begins
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, one line each
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text OCR read (scans)
 
     def page_at(self, offset: int) -> int | None:
         """The page (counted from 1, as a PDF viewer counts) holding ``offset``."""

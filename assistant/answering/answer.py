@@ -76,7 +76,7 @@ class Citation:
     def as_dict(self) -> dict:
         """A ``citations`` entry of ``ask --json``."""
         return {"marker": self.marker, **self.span.as_dict(), "page": self.page,
-                "highlights": list(self.highlights)}
+                "scanned": self.span.scanned(self.page), "highlights": list(self.highlights)}
 
 
 @dataclass

@@ -116,19 +116,25 @@ def test_three_kills_then_a_plain_ingest_equal_a_clean_ingest(papers, clean, tmp
     assert crashed["vectors"] == crashed["records"] == clean["vectors"]
 
 
-def test_a_second_ingest_refuses_or_waits_and_nothing_is_corrupted(papers, clean, tmp_path):
+def test_two_ingests_at_once_take_turns_file_by_file_and_nothing_is_corrupted(
+        papers, clean, tmp_path):
     data_dir = tmp_path / "shared"
     first = _start_ingest(_env(data_dir), papers)
     _wait_for(data_dir, 1, first)
-    refused = run_assistant(_env(data_dir, ASSISTANT_LOCK_TIMEOUT_S="1"), "ingest", str(papers),
-                            check=False)
-    assert refused.returncode == 1
-    assert "Cannot ingest now" in refused.stderr and "another ingest holds" in refused.stderr
-    waiting = _start_ingest(_env(data_dir), papers)
-    out, errors = first.communicate(timeout=600)
-    assert first.returncode == 0, errors
-    assert waiting.poll() is None or _catalogued(data_dir) == PAPERS
-    out, errors = waiting.communicate(timeout=600)
-    assert waiting.returncode == 0, errors
-    assert json.loads(out)["unchanged"] == PAPERS  # it waited, then found everything in
+    # Waiting at most 10 ms for the lock the first holds while it writes each file: it is
+    # refused saying why (or, rarely, slips in between two of the first's writes).
+    impatient = run_assistant(_env(data_dir, ASSISTANT_LOCK_TIMEOUT_S="0.01"), "ingest",
+                              str(papers), check=False)
+    assert impatient.returncode == 0 or (
+        "Cannot ingest now" in impatient.stderr and "another ingest holds" in impatient.stderr)
+    # Reading is done outside the lock, writing under it: both go on, file by file.
+    second = _start_ingest(_env(data_dir), papers)
+    reports = []
+    for process in (first, second):
+        out, errors = process.communicate(timeout=600)
+        assert process.returncode == 0, errors
+        reports.append(json.loads(out))
+    for report in reports:
+        assert {f["status"] for f in report["files"]} <= {"added", "unchanged"}
+    assert _catalogued(data_dir) == PAPERS
     assert _store(data_dir) == clean

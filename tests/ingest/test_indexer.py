@@ -172,3 +172,32 @@ def test_a_second_writer_waits_then_refuses_clearly(settings):
         with pytest.raises(IngestLocked, match="another ingest holds"):
             waiter.ingest([DOCUMENTS_DIR])
     assert waiter.catalog.all() == []
+
+
+def test_a_file_being_read_does_not_hold_the_lock_from_another_writer(settings, tmp_path):
+    """Reading a long scan takes minutes (OCR); only writing takes the lock, so a document
+    added meanwhile goes in at once instead of waiting for the whole scan."""
+    import threading
+
+    from assistant.wiring import Parts
+    from tests.conftest import SOP
+
+    reading = Parts(settings).library
+    other = Parts(settings.model_copy(update={"lock_timeout_s": 0.5})).library
+    on_first_page, carry_on = threading.Event(), threading.Event()
+
+    def pause(path, done, total):
+        on_first_page.set()
+        assert carry_on.wait(60)
+
+    long_read = threading.Thread(target=lambda: reading.ingest([SOP], on_page=pause))
+    long_read.start()
+    try:
+        assert on_first_page.wait(60)
+        (result,) = other.ingest([DOCUMENTS_DIR / "west-london-strategic-nhs-function.md"]).files
+        assert result.status == "added"
+    finally:
+        carry_on.set()
+        long_read.join(120)
+    assert sorted(r.doc_id for r in other.documents()) == [
+        "nhse-ifr-standard-operating-procedures-v5-2023", "west-london-strategic-nhs-function"]

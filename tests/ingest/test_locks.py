@@ -131,13 +131,17 @@ def test_an_ingest_that_loses_its_lease_stops_and_keeps_what_it_stored(settings,
             f"# Note {name}\n\nThe {name} service opens at nine on weekdays.\n")
     parts = Parts(settings.model_copy(update={"records_url": db_url, "lock_lease_s": 0.6}))
     stored = []
+    split = parts.indexer.splitter.split
 
-    def after_each(result):
-        stored.append(result.doc_id)
-        if len(stored) == 1:
+    def split_then_stall(document):
+        # The lock is held from here to the catalog row: the lease lapses while the second
+        # file is being written, and another replica takes it.
+        if document.metadata["doc_id"] == "b":
             _lapse_and_take(db_url)
             time.sleep(0.5)
+        return split(document)
 
+    parts.indexer.splitter.split = split_then_stall
     with pytest.raises(IngestLocked, match="lost the shared lock.*again"):
-        parts.indexer.ingest([tmp_path / "docs"], on_file=after_each)
+        parts.indexer.ingest([tmp_path / "docs"], on_file=lambda r: stored.append(r.doc_id))
     assert [r.doc_id for r in parts.catalog.all()] == stored == ["a"]

@@ -79,7 +79,7 @@ def test_a_word_hyphenated_across_lines_is_joined(files):
     assert "Barnet-based" in text  # a hyphen before a capitalised word stays
 
 
-def test_image_only_pages_are_counted_and_named(files, tmp_path):
+def test_without_ocr_image_only_pages_are_counted_and_named(files, tmp_path):
     from fpdf import FPDF
     from PIL import Image
 
@@ -96,7 +96,8 @@ def test_image_only_pages_are_counted_and_named(files, tmp_path):
     pdf.output(str(path))
     document = LOADER.load(path)
     (note,) = document.metadata["layout"]["notes"]
-    assert "2 of 3 pages are images only" in note and "pages 2, 3" in note
+    assert "2 of 3 pages are pictures whose text was not read" in note and "pages 2, 3" in note
+    assert "OCR is off: set ASSISTANT_OCR=true" in note
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in POLICY.glob("*.pdf")))
