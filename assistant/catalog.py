@@ -37,6 +37,11 @@ from sqlalchemy import (
     text,
 )
 
+# Pictures of pages, read as documents of one page per frame (by OCR).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+# Files whose pages can be shown as printed: PDFs and pictures.
+PRINTED_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+
 _metadata = MetaData()
 _documents = Table(
     "assistant_documents",

@@ -30,10 +30,9 @@ from pathlib import Path
 
 import pymupdf
 
-from assistant.catalog import Catalog, DocumentRecord
+from assistant.catalog import PRINTED_SUFFIXES, Catalog, DocumentRecord
 from ingest.ocr import PageReader, words_of
 from ingest.pdf import PdfReadError, open_pages
-from ingest.structure import PRINTED_SUFFIXES
 
 MAX_HIGHLIGHTS = 8
 MAX_HIGHLIGHT_CHARS = 2_000

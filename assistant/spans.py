@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
-from ingest.structure import PRINTED_SUFFIXES
+from assistant.catalog import PRINTED_SUFFIXES
 
 
 def cited_page(page: int, scanned: bool) -> str:

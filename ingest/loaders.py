@@ -25,12 +25,14 @@ from pathlib import Path
 import yaml
 from langchain_core.documents import Document
 
+from assistant.catalog import IMAGE_SUFFIXES
+
 from ingest.markup import docx_to_text, html_to_text, markdown_to_text
 from ingest.ocr import PageReader
 from ingest.page_breaks import without_page_furniture
 from ingest.pdf import PdfReadError, read_pdf
 from ingest.pdf import READER_VERSION as PDF_READER_VERSION
-from ingest.structure import IMAGE_SUFFIXES, StructuredText
+from ingest.structure import StructuredText
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}

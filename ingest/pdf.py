@@ -40,7 +40,8 @@ from statistics import median
 import pymupdf
 
 from ingest.ocr import OcrError, OcrPage, PageReader
-from ingest.structure import IMAGE_SUFFIXES, Section, StructuredText, table_lines
+from assistant.catalog import IMAGE_SUFFIXES
+from ingest.structure import Section, StructuredText, table_lines
 
 # The layout-model add-on it recommends on first use is not installed (it needs onnxruntime
 # models); the rules below do that job.

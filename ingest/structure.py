@@ -21,10 +21,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 _SPACE = re.compile(r"\s+")
-# Pictures of pages, read as documents of one page per frame (by OCR).
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
-# Files whose pages can be shown as printed: PDFs and pictures.
-PRINTED_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 
 
 @dataclass(frozen=True)
