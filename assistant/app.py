@@ -92,7 +92,9 @@ def generator_choices(settings: Settings) -> list[tuple[str, str]]:
 
 def library_rows(records: list[DocumentRecord]) -> list[list]:
     return [
-        [r.title, r.publisher or "", r.date or "", r.pages or "", r.author, r.chunks,
+        [r.title, r.publisher or "", r.date or "",
+         f"{r.pages} ({len(r.scanned_pages)} scanned)" if r.scanned_pages else r.pages or "",
+         r.author, r.chunks,
          r.ingested_at.replace("T", " ")[:16], r.doc_id]
         for r in records
     ]

@@ -116,11 +116,11 @@ class ChromaServer:
 
 
 def scanned_copy(pdf: bytes, pages: Sequence[int] | None = None, dpi: int = 150,
-                 turns: dict[int, int] | None = None) -> bytes:
+                 angles: dict[int, float] | None = None) -> bytes:
     """A scan of a real PDF, as a photocopier makes one: each page (``pages``, counted from
-    1; all by default) only a picture, at ``dpi``, with no text layer. ``turns`` lays some
-    pages' pictures on their side (page → quarter turns anticlockwise), as a sheet fed in
-    the wrong way round comes out."""
+    1; all by default) only a picture, at ``dpi``, with no text layer. ``angles`` turns some
+    pages' pictures (page → degrees anticlockwise): 90 or 180 as a sheet fed in the wrong
+    way round comes out, a few degrees as a page photographed askew."""
     import io
 
     import pymupdf
@@ -131,7 +131,8 @@ def scanned_copy(pdf: bytes, pages: Sequence[int] | None = None, dpi: int = 150,
         for number in pages or range(1, original.page_count + 1):
             page = original[number - 1]
             picture = Image.open(io.BytesIO(page.get_pixmap(dpi=dpi).tobytes("png")))
-            picture = picture.rotate(90 * (turns or {}).get(number, 0), expand=True)
+            picture = picture.convert("RGB").rotate((angles or {}).get(number, 0), expand=True,
+                                                    fillcolor="white")
             width, height = (page.rect.width, page.rect.height)
             if picture.width > picture.height:
                 width, height = height, width

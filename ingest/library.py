@@ -109,7 +109,8 @@ class Library:
 
     def _ingest(self, target: Path, name: str) -> FileResult:
         (result,) = self.indexer.ingest([target]).files
-        return FileResult(name, result.status, result.doc_id, result.chunks, result.reason)
+        return FileResult(name, result.status, result.doc_id, result.chunks, result.reason,
+                          result.notes)
 
     def check(self, repair: bool = False) -> CheckReport:
         """Whether catalog, records and vectors agree; with ``repair``, mends what doesn't

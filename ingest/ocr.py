@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import tempfile
 import threading
@@ -43,7 +44,7 @@ import numpy as np
 import pymupdf
 
 # Part of the ingestion fingerprint and of every cache key: a new engine reads pages anew.
-ENGINE = "rapidocr-3.10.0+pp-ocrv6-small+upright-1"
+ENGINE = "rapidocr-3.10.0+pp-ocrv6-small+level-1"
 MODEL_SHA256 = {
     "PP-OCRv6_det_small.onnx": "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f",
     "PP-OCRv6_rec_small.onnx": "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
@@ -53,6 +54,8 @@ MODEL_SHA256 = {
 _UPRIGHT_CONFIDENCE = 0.85
 # Lines recognised with less confidence than this are noise (specks, stamps, shading).
 _MIN_LINE_SCORE = 0.5
+# A page sloping less than this (radians, about 0.3°) is level enough as it is.
+_LEVEL_ENOUGH = 0.005
 
 
 class OcrError(RuntimeError):
@@ -65,7 +68,8 @@ class OcrLine:
 
     ``box`` is where it is printed on the page as displayed (points, as a PDF viewer shows
     the page); ``upright`` is the same line in the page turned so that its text reads from
-    left to right (the same as ``box`` unless the picture was on its side or upside down).
+    left to right and levelled (the same as ``box`` unless the picture was on its side,
+    upside down or askew).
     """
 
     text: str
@@ -128,6 +132,20 @@ def _turned_back(points: np.ndarray, turns: int, width: int, height: int) -> np.
 def _bounds(points: np.ndarray, scale: float) -> tuple[float, float, float, float]:
     return tuple(round(float(v) / scale, 2) for v in
                  (points[:, 0].min(), points[:, 1].min(), points[:, 0].max(), points[:, 1].max()))
+
+
+def _levelled(quads: list[np.ndarray], width: int, height: int) -> list[np.ndarray]:
+    """The lines of a page photographed or fed in askew, turned level: the median slope of
+    its long lines' top edges undone about the picture's centre, so that lines one above
+    the other don't overlap when their boxes are drawn square."""
+    slopes = [math.atan2(q[1, 1] - q[0, 1], q[1, 0] - q[0, 0]) for q in quads
+              if np.ptp(q[:, 0]) > 3 * np.ptp(q[:, 1])]
+    if not slopes or abs(angle := float(np.median(slopes))) < _LEVEL_ENOUGH:
+        return quads
+    centre = np.array([width / 2, height / 2])
+    cos, sin = math.cos(-angle), math.sin(-angle)
+    turn = np.array([[cos, -sin], [sin, cos]])
+    return [(q - centre) @ turn.T + centre for q in quads]
 
 
 def _confidence(lines: list[tuple[str, np.ndarray, float]]) -> float:
@@ -241,11 +259,12 @@ class PageReader:
                         > _confidence(best) * sum(len(t) for t, _, _ in best)):
                     best_turns, best = turns, lines
         upright_w, upright_h = (height, width) if best_turns % 2 else (width, height)
+        level = _levelled([quad for _, quad, _ in best], upright_w, upright_h)
         lines = tuple(
             OcrLine(text, round(score, 4),
                     _bounds(_turned_back(quad, best_turns, width, height), zoom),
-                    _bounds(quad, zoom))
-            for text, quad, score in best)
+                    _bounds(levelled, zoom))
+            for (text, quad, score), levelled in zip(best, level, strict=True))
         return OcrPage(lines, round(upright_w / zoom, 2), round(upright_h / zoom, 2), best_turns)
 
     def _store(self, path: Path, page: OcrPage) -> None:

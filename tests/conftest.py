@@ -18,6 +18,9 @@ SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 # A published 67-page NHS England PDF with sections, tables and forms.
 SOP = REPO_ROOT / "evals" / "data" / "policy" / "documents" / "nhse-ifr-standard-operating-procedures-v5-2023.pdf"
 SOP_ID = "nhse-ifr-standard-operating-procedures-v5-2023"
+# A published 30-page DHSC guidance note on a prescription charge (prescribing, with forms).
+HRT = SOP.parent / "dhsc-hrt-prepayment-certificate-guidance-2024.pdf"
+HRT_ID = "dhsc-hrt-prepayment-certificate-guidance-2024"
 
 
 @pytest.fixture(scope="session")

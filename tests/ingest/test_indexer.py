@@ -180,7 +180,7 @@ def test_a_file_being_read_does_not_hold_the_lock_from_another_writer(settings, 
     import threading
 
     from assistant.wiring import Parts
-    from tests.conftest import SOP
+    from tests.conftest import HRT, HRT_ID
 
     reading = Parts(settings).library
     other = Parts(settings.model_copy(update={"lock_timeout_s": 0.5})).library
@@ -190,7 +190,7 @@ def test_a_file_being_read_does_not_hold_the_lock_from_another_writer(settings, 
         on_first_page.set()
         assert carry_on.wait(60)
 
-    long_read = threading.Thread(target=lambda: reading.ingest([SOP], on_page=pause))
+    long_read = threading.Thread(target=lambda: reading.ingest([HRT], on_page=pause))
     long_read.start()
     try:
         assert on_first_page.wait(60)
@@ -200,4 +200,4 @@ def test_a_file_being_read_does_not_hold_the_lock_from_another_writer(settings, 
         carry_on.set()
         long_read.join(120)
     assert sorted(r.doc_id for r in other.documents()) == [
-        "nhse-ifr-standard-operating-procedures-v5-2023", "west-london-strategic-nhs-function"]
+        HRT_ID, "west-london-strategic-nhs-function"]

@@ -18,12 +18,10 @@ from assistant.harness import ASSISTANT, REPO_ROOT, run_assistant, scanned_copy
 from assistant.settings import Settings
 from ingest.pdf import read_pdf
 from tests.assistant.test_page_images import highlighted
+from tests.conftest import HRT, HRT_ID
 
 pytestmark = pytest.mark.slow
 
-POLICY = REPO_ROOT / "evals" / "data" / "policy" / "documents"
-HRT = POLICY / "dhsc-hrt-prepayment-certificate-guidance-2024.pdf"
-HRT_ID = "dhsc-hrt-prepayment-certificate-guidance-2024"
 PAGES = 8  # the guidance's first eight pages: its cover, contents, background and scope
 
 
@@ -52,10 +50,11 @@ def library(tmp_path_factory):
     text_pdf = _first_pages(HRT, PAGES)
     (folder / "hrt-guidance.pdf").write_bytes(text_pdf)
     (folder / "hrt-guidance-scanned.pdf").write_bytes(scanned_copy(text_pdf))
-    # A text page, then page 4 fed in on its side and page 6 upside down.
+    # A text page, then page 4 fed in on its side, page 6 upside down and page 7 askew.
     with pymupdf.open(stream=text_pdf) as original, pymupdf.open() as mixed:
         mixed.insert_pdf(original, from_page=2, to_page=2)
-        mixed.insert_pdf(pymupdf.open(stream=scanned_copy(text_pdf, [4, 6], turns={4: 1, 6: 2})))
+        mixed.insert_pdf(pymupdf.open(stream=scanned_copy(
+            text_pdf, [4, 6, 7], angles={4: 90, 6: 180, 7: -3})))
         (folder / "mixed.pdf").write_bytes(mixed.tobytes())
     with pymupdf.open(stream=text_pdf) as original:
         (folder / "photo-page-3.png").write_bytes(original[2].get_pixmap(dpi=150).tobytes("png"))
@@ -113,16 +112,17 @@ def test_the_scan_reads_word_for_word_like_the_text_layer_page_by_page(library):
     assert "Annex A" not in structured_scan.page_content[layout["page_starts"][1]:layout["page_starts"][2]]
 
 
-def test_a_mixed_file_keeps_its_text_layer_and_reads_pages_on_their_side_or_upside_down(library):
+def test_a_mixed_file_keeps_its_text_layer_and_reads_pages_turned_or_askew(library):
     parts, _, text_pdf, report = library
     mixed = parts.catalog.get("mixed")
-    assert mixed.scanned_pages == [2, 3] and mixed.pages == 3
+    assert mixed.scanned_pages == [2, 3, 4] and mixed.pages == 4
     (result,) = [f for f in report.files if f.doc_id == "mixed"]
-    assert any("2 of 3 pages are scanned" in note and "pages 2, 3" in note for note in result.notes)
+    assert any("3 of 4 pages are scanned" in note and "pages 2, 3, 4" in note
+               for note in result.notes)
     printed, _ = read_pdf(text_pdf, 100)
     structured = parts.indexer.loader.parse(Path(mixed.source), Path(mixed.source).read_bytes())
     starts = structured.metadata["layout"]["page_starts"] + [len(mixed.text)]
-    for page, original in ((2, 4), (3, 6)):
+    for page, original in ((2, 4), (3, 6), (4, 7)):
         similarity = difflib.SequenceMatcher(
             None, _words(_page_text(printed, original)),
             _words(mixed.text[starts[page - 1]:starts[page]]), autojunk=False).ratio()
