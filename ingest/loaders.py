@@ -143,11 +143,14 @@ def _load_pdf(data: bytes, max_pages: int, ocr: PageReader | None,
     except PdfReadError as error:
         raise LoadError(str(error)) from None
     if not structured.text.strip():
+        kind = "PDF" if suffix == ".pdf" else "picture"
+        if not structured.notes:  # no page showed a picture either
+            raise LoadError(f"has no text and no pictures of text: a blank or damaged {kind}?")
         if ocr is None:
             raise LoadError("has no text layer (a scan or a picture?), and OCR is off: "
                             "set ASSISTANT_OCR=true to read it")
         raise LoadError("has no text that could be read, even by OCR "
-                        f"({'; '.join(structured.notes) or 'blank pages?'})")
+                        f"({'; '.join(structured.notes)})")
     title = found["title"] if _is_real_title(found["title"]) else found["heading_title"]
     meta = {"title": title, "author": found["author"], "pages": found["pages"],
             **_layout(structured)}

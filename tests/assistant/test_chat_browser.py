@@ -292,9 +292,9 @@ def test_a_thumbs_down_with_a_correction_becomes_a_question_the_eval_asks(page, 
     # With no users everyone is an editor: the Usage tab counts it, with its chart.
     page.get_by_role("tab", name="Usage").click()
     page.click("#usage-refresh")
-    numbers = page.locator("#usage-numbers")
-    expect(numbers).to_contain_text("thumbs up / down")
-    assert re.search(r"thumbs up / down\s*\|?\s*\d+ / [1-9]", numbers.inner_text())
+    # Waits for the refreshed numbers (the tab may first show those of an earlier visit).
+    expect(page.locator("#usage-numbers")).to_contain_text(
+        re.compile(r"thumbs up / down\s*\|?\s*\d+ / [1-9]"))
     expect(page.locator("#usage-chart")).to_be_visible()
     stats = json.loads(run_assistant(env, "stats", "--json").stdout)
     assert stats["by_channel"]["chat"] >= 1 and stats["thumbs_down"] >= 1
