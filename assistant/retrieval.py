@@ -56,10 +56,13 @@ class Passage:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     rerank_score: float | None = None  # the cross-encoder's, when reranking is on
+    chunk: int | None = None  # its number in its document (of the last chunk it holds)
 
     @classmethod
     def of_chunk(cls, chunk: Document) -> Passage:
-        return cls(chunk_id=str(chunk.id), span=SourceSpan.of_chunk(chunk))
+        number = chunk.metadata.get("chunk")
+        return cls(chunk_id=str(chunk.id), span=SourceSpan.of_chunk(chunk),
+                   chunk=int(number) if number is not None else None)
 
     def to_document(self) -> Document:
         """The chunk as a LangChain ``Document``, with the rankers' view in its metadata."""
@@ -283,6 +286,25 @@ class HybridRetriever(BaseRetriever):
 
     def model_post_init(self, context: object) -> None:
         self._keyword_index = KeywordIndex(self.vector_store, self.catalog)
+
+    def continued(self, passage: Passage) -> Passage:
+        """The passage run on through the chunk after it in its document (a list it stops
+        in goes on there); the passage itself when it is its document's last."""
+        if passage.chunk is None:
+            return passage
+        doc_id = passage.span.doc_id
+        found = self.vector_store.get(
+            where={"$and": [{"doc_id": doc_id}, {"chunk": passage.chunk + 1}]},
+            include=["documents", "metadatas"])
+        record = self.catalog.get(doc_id) if found["ids"] else None
+        if record is None:
+            return passage
+        following = SourceSpan.of_chunk(Document(page_content=found["documents"][0],
+                                                 metadata=found["metadatas"][0]))
+        if following.end > len(record.text) or following.start < passage.span.start:
+            return passage  # a document being re-ingested: its chunks and text disagree
+        return replace(passage, span=passage.span.through(following, record.text),
+                       chunk=passage.chunk + 1)
 
     def search(
         self, query: str, k: int | None = None, docs: Collection[str] | None = None

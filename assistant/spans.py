@@ -20,6 +20,15 @@ from langchain_core.documents import Document
 from assistant.catalog import PRINTED_SUFFIXES
 
 
+def merged_pages(*spans: SourceSpan) -> tuple[tuple[int, int], ...]:
+    """The (offset, page) starts of the pages any of ``spans`` touches (one document's)."""
+    starts: dict[int, int] = {}
+    for span in spans:
+        for at, page in span.pages:
+            starts[page] = min(at, starts.get(page, at))
+    return tuple(sorted((at, page) for page, at in starts.items()))
+
+
 def cited_page(page: int, scanned: bool) -> str:
     """How a citation names its page: "p. 12", or "p. 4, scanned" when OCR read its text
     from a picture (a reader may want to check the wording against the page itself)."""
@@ -80,6 +89,14 @@ class SourceSpan:
     def printed(self) -> bool:
         """Whether its pages can be shown as printed (a PDF or a picture)."""
         return self.source.lower().endswith(tuple(PRINTED_SUFFIXES))
+
+    def through(self, later: SourceSpan, document_text: str) -> SourceSpan:
+        """This span run on to the end of ``later``, a span further on in the same document,
+        its text read from ``document_text`` (the document's whole text: what lies between
+        two chunks is only there)."""
+        return replace(self, end=later.end, text=document_text[self.start:later.end],
+                       pages=merged_pages(self, later),
+                       ocr_pages=tuple(sorted({*self.ocr_pages, *later.ocr_pages})))
 
     def covers(self, start: int, end: int) -> bool:
         """Whether ``[start, end)`` lies inside this span."""

@@ -103,28 +103,41 @@ def without_bullet(text: str) -> str:
     return _BULLET.sub("", text.strip())
 
 
-def list_run(spans: list[Span], position: int) -> tuple[int, int]:
+def list_run(spans: list[Span], position: int, text: str = "", offset: int = 0) -> tuple[int, int]:
     """The first and last index of the list that the sentence at ``position`` belongs to —
     its introducing sentence ("…the Panel will consider:") and its items — or
     ``(position, position)`` when it is not part of one. A question asking for a list wants
-    the whole of it, not the one item nearest its words.
+    the whole of it, not the one item nearest its words. Given the ``text`` the spans were
+    cut from (starting at ``offset``), an item's later sentences on its line belong to it.
 
     >>> parts = sentences("24.\\nIt will consider:\\n• fit\\n• plausibility\\n• comorbidities\\n25. Next.")
     >>> first, last = list_run(parts, 3)
     >>> [part.text for part in parts[first : last + 1]]
     ['It will consider:', '• fit', '• plausibility', '• comorbidities']
     """
+
+    def member(index: int) -> bool:
+        if _in_list(spans[index]):
+            return True
+        # A later sentence of a bulleted or numbered item: no line break since its start.
+        while index > 0 and text and "\n" not in text[spans[index - 1].end - offset
+                                                     : spans[index].start - offset]:
+            index -= 1
+            if _LIST_ITEM.match(spans[index].text.strip()):
+                return True
+        return False
+
     opens = spans[position].text.rstrip().endswith(":")
-    if not (opens or _in_list(spans[position])):
+    if not (opens or member(position)):
         return position, position
     first = position
     if not opens:
-        while first > 0 and _in_list(spans[first - 1]) and position - first < _LONGEST_LIST:
+        while first > 0 and member(first - 1) and position - first < _LONGEST_LIST:
             first -= 1
         if first > 0 and spans[first - 1].text.rstrip().endswith(":"):
             first -= 1
     last = position
-    while last + 1 < len(spans) and _in_list(spans[last + 1]) and last - first < _LONGEST_LIST:
+    while last + 1 < len(spans) and member(last + 1) and last - first < _LONGEST_LIST:
         last += 1
     if _ITEM_END.search(spans[last].text.strip()) and last + 1 < len(spans):
         last += 1  # a semicolon list's last item ends with a full stop

@@ -38,14 +38,14 @@ from assistant.answering.citations import (
     vouched_text,
     with_markers,
 )
-from assistant.answering.evidence import EvidenceSelector, ScoredUnit
+from assistant.answering.evidence import EvidenceSelector, ScoredUnit, ends_in_list
 from assistant.answering.follow_up import FollowUpRewriter
 from assistant.answering.generator import Generator
-from assistant.answering.question_kind import question_kind
+from assistant.answering.question_kind import ENUMERATING, question_kind
 from assistant.answering.refusal import RefusalPolicy
 from assistant.answering.summary import DocumentSummariser
 from assistant.glossary import Glossary
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, Passage
 from assistant.settings import GENERATORS, MAX_TOP_K
 from assistant.text import coverage, without_bullet, without_document_references
 
@@ -68,6 +68,10 @@ def clean_question(question: str, max_chars: int) -> str:
             "Ask a shorter question (paste a passage into the library instead of the question)."
         )
     return cleaned
+
+
+# Chunks a passage stopping inside a list may run on into (a 16-item list fills about 3).
+_LIST_CHUNKS = 3
 
 
 class AnswerChain:
@@ -99,6 +103,19 @@ class AnswerChain:
         self.summariser = summariser
         self.multipart_top_k = multipart_top_k
 
+    def _lists_whole(self, passages: list[Passage]) -> list[Passage]:
+        """Passages that stop inside a list run on into the chunks after them (up to
+        ``_LIST_CHUNKS`` more), so that a list asked for comes whole where the splitter
+        cut it."""
+        whole = []
+        for passage in passages:
+            for _ in range(_LIST_CHUNKS):
+                if not ends_in_list(passage) or (longer := self.retriever.continued(passage)) is passage:
+                    break
+                passage = longer
+            whole.append(passage)
+        return whole
+
     def stream(
         self,
         question: str,
@@ -128,7 +145,16 @@ class AnswerChain:
             k = self.multipart_top_k
         topic = without_document_references(standalone)
         passages = self.retriever.search(topic, k, scope)
-        evidence, units = self.selector.select(self.glossary.expand(topic), passages, kind)
+        searched = self.glossary.expand(topic)
+        if kind in ENUMERATING:
+            passages = self._lists_whole(passages)
+        evidence, units = self.selector.select(searched, passages, kind)
+        if kind == "fact" and units and self.selector.introduces_list(units[0]):
+            # The best answer introduces a list ("…the application should make clear:"):
+            # its items are the answer, so it is answered as a list.
+            kind = "list"
+            passages = self._lists_whole(passages)
+            evidence, units = self.selector.select(searched, passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
         result = Answer(

@@ -25,7 +25,7 @@ from assistant.answering.answer import Evidence
 from assistant.answering.question_kind import ENUMERATING
 from assistant.rerank import CrossEncoderReranker
 from assistant.retrieval import Passage
-from assistant.spans import SourceSpan
+from assistant.spans import SourceSpan, merged_pages
 from assistant.text import Span, answer_type, list_run, sentences, terms, without_attribution
 
 
@@ -152,9 +152,15 @@ class EvidenceSelector:
         first = max(0, unit.position - self.window)
         last = min(len(around) - 1, unit.position + self.window)
         if whole_lists:
-            run_first, run_last = list_run(around, unit.position)
+            run_first, run_last = list_run(around, unit.position, passage.text, passage.start)
             first, last = min(first, run_first), max(last, run_last)
         return passage.narrowed(around[first].start, around[last].end)
+
+    @staticmethod
+    def introduces_list(unit: ScoredUnit) -> bool:
+        """Whether the sentence ends with a colon ("…the application should make clear:"):
+        quoted alone it says nothing; the list it introduces is the answer."""
+        return unit.span.text.rstrip().endswith(":")
 
     def select(
         self, question: str, passages: list[Passage], kind: str = "fact"
@@ -240,12 +246,21 @@ def _rarity(asked: set[str], held: list[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + len(held) / (1 + sum(t in h for h in held))) for t in asked}
 
 
+def ends_in_list(passage: Passage) -> bool:
+    """Whether the passage stops inside a list: its last sentence introduces one ("…will
+    consider:") or is an item of one, so the list may go on in the chunk after it."""
+    around = sentences(passage.span.text, passage.span.start)
+    if not around:
+        return False
+    last = len(around) - 1
+    first, end = list_run(around, last, passage.span.text, passage.span.start)
+    return around[last].text.rstrip().endswith(":") or (end == last and first < last)
+
+
 def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:
     """The span covering two overlapping spans of one document; both are exact substrings."""
     first, second = sorted((one, other), key=lambda s: s.start)
     text = first.text + second.text[first.end - second.start :]
-    page_starts: dict[int, int] = {}
-    for at, page in (*first.pages, *second.pages):
-        page_starts[page] = min(at, page_starts.get(page, at))
-    pages = tuple(sorted((at, page) for page, at in page_starts.items()))
-    return replace(first, text=text, end=first.start + len(text), pages=pages)
+    return replace(first, text=text, end=first.start + len(text),
+                   pages=merged_pages(first, second),
+                   ocr_pages=tuple(sorted({*first.ocr_pages, *second.ocr_pages})))

@@ -105,8 +105,9 @@ class ExtractiveGenerator:
 def _list_items(unit: ScoredUnit, holder: Evidence) -> list[Span]:
     """The other sentences of the list ``unit`` introduces or belongs to, in order, that
     ``holder`` holds (a bare "and" between items is no point)."""
-    around = sentences(unit.passage.span.text, unit.passage.span.start)
-    first, last = list_run(around, unit.position)
+    passage = unit.passage.span
+    around = sentences(passage.text, passage.start)
+    first, last = list_run(around, unit.position, passage.text, passage.start)
     return [around[i] for i in range(first, last + 1)
             if i != unit.position and holder.contains(around[i]) and terms(around[i].text)]
 

@@ -221,3 +221,23 @@ def test_a_semicolon_list_runs_to_its_last_item_ending_with_a_full_stop():
 )
 def test_words_pointing_at_the_documents_are_not_searched_for(question, expected):
     assert without_document_references(question) == expected
+
+
+SEVERITY = (
+    "14. Should severity be cited, the application should make clear:\n\n"
+    "• whether the presentation lies outside the normal spectrum. Preferably, a recognised "
+    "scoring system should be used\n\n"
+    "• whether the patient has progressed much more rapidly than usual\n\n"
+    "Clinical exceptionality: genotypes\n\n15. When the argument is a genotype, evidence is needed."
+)
+
+
+@pytest.mark.parametrize("position", [1, 2, 3, 4])  # 0 is the paragraph's number, "14."
+def test_an_items_later_sentences_on_its_line_belong_to_the_list(position):
+    # The IFR policy's paragraph 14: its first item is two sentences.
+    parts = sentences(SEVERITY)
+    first, last = list_run(parts, position, SEVERITY)
+    assert parts[first].text.endswith("make clear:")
+    assert parts[last].text.endswith("much more rapidly than usual")
+    # Without the text, the second sentence of an item can't be told from prose.
+    assert list_run(parts, 1) == (1, 2)
