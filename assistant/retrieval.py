@@ -296,7 +296,10 @@ class HybridRetriever(BaseRetriever):
         found = self.vector_store.get(
             where={"$and": [{"doc_id": doc_id}, {"chunk": passage.chunk + 1}]},
             include=["documents", "metadatas"])
-        record = self.catalog.get(doc_id) if found["ids"] else None
+        try:
+            record = self.catalog.get(doc_id) if found["ids"] else None
+        except SQLAlchemyError:  # the records database is away: the passage as it is
+            return passage
         if record is None:
             return passage
         following = SourceSpan.of_chunk(Document(page_content=found["documents"][0],
