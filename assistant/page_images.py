@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pymupdf
 
-from assistant.catalog import PRINTED_SUFFIXES, Catalog, DocumentRecord
+from assistant.catalog import PRINTED_SUFFIXES, Catalog, DocumentRecord, sha256_of_file
 from ingest.ocr import PageReader, words_of
 from ingest.pdf import PdfReadError, open_pages
 
@@ -162,11 +162,7 @@ class PageRenderer:
                                  "ingest it again where it now is") from None
         marker = (record.source, stat.st_size, stat.st_mtime_ns)
         if marker not in self._hashes:
-            digest = hashlib.sha256()
-            with open(record.source, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            self._hashes[marker] = digest.hexdigest()
+            self._hashes[marker] = sha256_of_file(record.source)
         if self._hashes[marker] != record.sha256:
             raise PageImageError(f"the file of '{record.doc_id}' has changed since it was "
                                  "ingested; ingest it again to see its pages")

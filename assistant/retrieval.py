@@ -306,7 +306,8 @@ class HybridRetriever(BaseRetriever):
                                                  metadata=found["metadatas"][0]))
         if following.end > len(record.text) or following.start < passage.span.start:
             return passage  # a document being re-ingested: its chunks and text disagree
-        return replace(passage, span=passage.span.through(following, record.text),
+        joined = record.text[passage.span.start:following.end]
+        return replace(passage, span=passage.span.through(following, joined),
                        chunk=passage.chunk + 1)
 
     def search(

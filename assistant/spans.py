@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from assistant.catalog import PRINTED_SUFFIXES
 
 
-def merged_pages(*spans: SourceSpan) -> tuple[tuple[int, int], ...]:
+def _merged_pages(*spans: SourceSpan) -> tuple[tuple[int, int], ...]:
     """The (offset, page) starts of the pages any of ``spans`` touches (one document's)."""
     starts: dict[int, int] = {}
     for span in spans:
@@ -90,12 +90,12 @@ class SourceSpan:
         """Whether its pages can be shown as printed (a PDF or a picture)."""
         return self.source.lower().endswith(tuple(PRINTED_SUFFIXES))
 
-    def through(self, later: SourceSpan, document_text: str) -> SourceSpan:
-        """This span run on to the end of ``later``, a span further on in the same document,
-        its text read from ``document_text`` (the document's whole text: what lies between
-        two chunks is only there)."""
-        return replace(self, end=later.end, text=document_text[self.start:later.end],
-                       pages=merged_pages(self, later),
+    def through(self, later: SourceSpan, text: str) -> SourceSpan:
+        """This span joined with ``later``, a span of the same document starting no earlier:
+        ``text`` is the document's text from this span's start to the joined span's end,
+        and the pages (scanned ones too) are both spans'."""
+        return replace(self, end=self.start + len(text), text=text,
+                       pages=_merged_pages(self, later),
                        ocr_pages=tuple(sorted({*self.ocr_pages, *later.ocr_pages})))
 
     def covers(self, start: int, end: int) -> bool:

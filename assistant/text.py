@@ -103,6 +103,12 @@ def without_bullet(text: str) -> str:
     return _BULLET.sub("", text.strip())
 
 
+def introduces_list(span: Span) -> bool:
+    """Whether the sentence ends with a colon, as one introducing a list does ("…the
+    application should make clear:"): quoted alone it says nothing."""
+    return span.text.rstrip().endswith(":")
+
+
 def list_run(spans: list[Span], position: int, text: str = "", offset: int = 0) -> tuple[int, int]:
     """The first and last index of the list that the sentence at ``position`` belongs to —
     its introducing sentence ("…the Panel will consider:") and its items — or
@@ -127,14 +133,14 @@ def list_run(spans: list[Span], position: int, text: str = "", offset: int = 0) 
                 return True
         return False
 
-    opens = spans[position].text.rstrip().endswith(":")
+    opens = introduces_list(spans[position])
     if not (opens or member(position)):
         return position, position
     first = position
     if not opens:
         while first > 0 and member(first - 1) and position - first < _LONGEST_LIST:
             first -= 1
-        if first > 0 and spans[first - 1].text.rstrip().endswith(":"):
+        if first > 0 and introduces_list(spans[first - 1]):
             first -= 1
     last = position
     while last + 1 < len(spans) and member(last + 1) and last - first < _LONGEST_LIST:

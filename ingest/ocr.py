@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import pymupdf
 
+from assistant.onnx_models import ModelUnavailable, check_pinned
+
 # Part of the ingestion fingerprint and of every cache key: a new engine reads pages anew.
 ENGINE = "rapidocr-3.10.0+pp-ocrv6-small+level-1"
 MODEL_SHA256 = {
@@ -106,14 +108,6 @@ def bundled_models_dir() -> Path:
         raise OcrError("OCR needs the rapidocr package, which is not installed: run `make setup` "
                        "(or set ASSISTANT_OCR=false)")
     return Path(next(iter(spec.submodule_search_locations))) / "models"
-
-
-def _sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _turned_back(points: np.ndarray, turns: int, width: int, height: int) -> np.ndarray:
@@ -186,13 +180,10 @@ class PageReader:
     def _load(self):
         if self._engine is None:
             models = self.models_dir or bundled_models_dir()
-            for name, expected in MODEL_SHA256.items():
-                path = models / name
-                if not path.is_file():
-                    raise OcrError(f"the OCR model {path} is missing: reinstall with `make setup`")
-                if _sha256_of_file(path) != expected:
-                    raise OcrError(f"the OCR model {path} is not the one this version was "
-                                   "tested with: reinstall with `make setup`")
+            try:
+                check_pinned(models, MODEL_SHA256, "reinstall with `make setup`")
+            except ModelUnavailable as error:
+                raise OcrError(f"an OCR model: {error}") from None
             from rapidocr import RapidOCR
 
             self._engine = RapidOCR(params={

@@ -47,7 +47,12 @@ from assistant.answering.summary import DocumentSummariser
 from assistant.glossary import Glossary
 from assistant.retrieval import HybridRetriever, Passage
 from assistant.settings import GENERATORS, MAX_TOP_K
-from assistant.text import coverage, without_bullet, without_document_references
+from assistant.text import (
+    coverage,
+    introduces_list,
+    without_bullet,
+    without_document_references,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LLM_REFUSAL = re.compile(
@@ -149,7 +154,7 @@ class AnswerChain:
         if kind in ENUMERATING:
             passages = self._lists_whole(passages)
         evidence, units = self.selector.select(searched, passages, kind)
-        if kind == "fact" and units and self.selector.introduces_list(units[0]):
+        if kind == "fact" and units and introduces_list(units[0].span):
             # The best answer introduces a list ("…the application should make clear:"):
             # its items are the answer, so it is answered as a list.
             kind = "list"

@@ -25,8 +25,16 @@ from assistant.answering.answer import Evidence
 from assistant.answering.question_kind import ENUMERATING
 from assistant.rerank import CrossEncoderReranker
 from assistant.retrieval import Passage
-from assistant.spans import SourceSpan, merged_pages
-from assistant.text import Span, answer_type, list_run, sentences, terms, without_attribution
+from assistant.spans import SourceSpan
+from assistant.text import (
+    Span,
+    answer_type,
+    introduces_list,
+    list_run,
+    sentences,
+    terms,
+    without_attribution,
+)
 
 
 # A document's front matter: its licence, copyright and where it is published; such a
@@ -156,12 +164,6 @@ class EvidenceSelector:
             first, last = min(first, run_first), max(last, run_last)
         return passage.narrowed(around[first].start, around[last].end)
 
-    @staticmethod
-    def introduces_list(unit: ScoredUnit) -> bool:
-        """Whether the sentence ends with a colon ("…the application should make clear:"):
-        quoted alone it says nothing; the list it introduces is the answer."""
-        return unit.span.text.rstrip().endswith(":")
-
     def select(
         self, question: str, passages: list[Passage], kind: str = "fact"
     ) -> tuple[list[Evidence], list[ScoredUnit]]:
@@ -254,13 +256,10 @@ def ends_in_list(passage: Passage) -> bool:
         return False
     last = len(around) - 1
     first, end = list_run(around, last, passage.span.text, passage.span.start)
-    return around[last].text.rstrip().endswith(":") or (end == last and first < last)
+    return introduces_list(around[last]) or (end == last and first < last)
 
 
 def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:
     """The span covering two overlapping spans of one document; both are exact substrings."""
     first, second = sorted((one, other), key=lambda s: s.start)
-    text = first.text + second.text[first.end - second.start :]
-    return replace(first, text=text, end=first.start + len(text),
-                   pages=merged_pages(first, second),
-                   ocr_pages=tuple(sorted({*first.ocr_pages, *second.ocr_pages})))
+    return first.through(second, first.text + second.text[first.end - second.start :])
