@@ -109,6 +109,41 @@ def introduces_list(span: Span) -> bool:
     return span.text.rstrip().endswith(":")
 
 
+# A table's caption: "Table 19.3 Influenza vaccine uptake…", "Table 2: Budget".
+_CAPTION = re.compile(r"^\s*Table\s+[A-Z]?\d+(?:\.\d+)*\b")
+
+
+def in_table(span: Span) -> bool:
+    """Whether the sentence is a table's caption or one of its rows ("Year: 2023/24 | …"),
+    so that the table's rows may follow it.
+
+    >>> in_table(Span("Table 19.3 Influenza vaccine uptake in the UK.", 0, 46))
+    True
+    >>> in_table(Span("Year: 2023/24 | England (%): 32.1", 0, 33))
+    True
+    >>> in_table(Span("See table 4 for the figures.", 0, 28))
+    False
+    """
+    return bool(_CAPTION.match(span.text) or _TABLE_ROW.match(span.text))
+
+
+def captions(spans: list[Span]) -> list[str]:
+    """For each sentence that is a table's row, the caption of its table when the passage
+    holds it (else ""), so that "Year: 2023/24 | England (%): 32.1" is read as a row of
+    "Table 19.3 Influenza vaccine uptake … for pregnant women".
+
+    >>> rows = [Span("Table 2 Staff by group.", 0, 23), Span("Group: Analysts | Share: 34%", 24, 52)]
+    >>> captions(rows)
+    ['', 'Table 2 Staff by group.']
+    """
+    found, caption = [], ""
+    for span in spans:
+        if _CAPTION.match(span.text):
+            caption = span.text
+        found.append(caption if _TABLE_ROW.match(span.text) else "")
+    return found
+
+
 def list_run(spans: list[Span], position: int, text: str = "", offset: int = 0) -> tuple[int, int]:
     """The first and last index of the list that the sentence at ``position`` belongs to —
     its introducing sentence ("…the Panel will consider:") and its items — or
@@ -390,18 +425,37 @@ def key_terms(text: str) -> list[str]:
     return found
 
 
+# A year, or a run of years ("2019", "2024/25", "2023–2024"): the period a figure is for.
+_PERIOD = re.compile(r"(?:19|20)\d\d(?:[/–-](?:19|20)?\d\d)?")
+
+
+def is_period(term: str) -> bool:
+    """Whether a key term names a year or a run of years.
+
+    >>> is_period("2024/25"), is_period("1996"), is_period("31-day"), is_period("12")
+    (True, True, False, False)
+    """
+    return _PERIOD.fullmatch(term) is not None
+
+
 def mentions(text: str, term: str) -> bool:
     """Whether ``text`` contains ``term`` as a word start, ignoring case and a plural "s";
-    a run of numbers matches however it is joined ("2023/24", "2023–24").
+    a run of numbers matches however it is joined ("2023/24", "2023–24"), and a run of
+    years however its second year is written ("2024/25", "2024 to 2025").
 
     >>> mentions("Five STPs were formed", "STP"), mentions("Five STPs", "Leeds")
     (True, False)
     >>> mentions("uptake in 2023–24", "2023/24"), mentions("a 31 day wait", "31-day")
     (True, True)
+    >>> mentions("from April 2024 to March 2025", "2024/25"), mentions("in 2024-2025", "2024/25")
+    (False, True)
     """
     normalised = text.lower().replace("’", "'")
     if NUMBER_RUN.fullmatch(term):
-        pattern = r"[\s/–-]".join(re.escape(part) for part in re.split(r"[/–-]", term.lower()))
+        parts = [re.escape(part) for part in re.split(r"[/–-]", term.lower())]
+        if is_period(term) and len(parts) == 2:
+            parts[1] = f"(?:{parts[0][:4 - len(parts[1])]})?{parts[1]}"
+        pattern = r"(?:[\s/–-]|\s+to\s+)".join(parts)
         return re.search(rf"(?<![\w/–-]){pattern}(?![\w/–-]*\d)", normalised) is not None
     stem = (term.lower().rstrip("s") if len(term) > 3 else term.lower()).replace("’", "'")
     return re.search(rf"(?<!\w){re.escape(stem)}", normalised) is not None

@@ -38,7 +38,12 @@ from assistant.answering.citations import (
     vouched_text,
     with_markers,
 )
-from assistant.answering.evidence import EvidenceSelector, ScoredUnit, ends_in_list
+from assistant.answering.evidence import (
+    EvidenceSelector,
+    ScoredUnit,
+    ends_in_list,
+    ends_in_table,
+)
 from assistant.answering.follow_up import FollowUpRewriter
 from assistant.answering.generator import Generator
 from assistant.answering.question_kind import ENUMERATING, question_kind
@@ -75,8 +80,10 @@ def clean_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
-# Chunks a passage stopping inside a list may run on into (a 16-item list fills about 3).
+# Chunks a passage stopping inside a list or a table may run on into: a 16-item list fills
+# about 3, a table of 25 yearly rows with 4 columns about 5.
 _LIST_CHUNKS = 3
+_TABLE_CHUNKS = 6
 
 
 class AnswerChain:
@@ -108,14 +115,18 @@ class AnswerChain:
         self.summariser = summariser
         self.multipart_top_k = multipart_top_k
 
-    def _lists_whole(self, passages: list[Passage]) -> list[Passage]:
-        """Passages that stop inside a list run on into the chunks after them (up to
-        ``_LIST_CHUNKS`` more), so that a list asked for comes whole where the splitter
-        cut it."""
+    def _run_on(self, passages: list[Passage], lists: bool) -> list[Passage]:
+        """Passages that stop inside a table (at its caption or among its rows) or, with
+        ``lists``, inside a list run on into the chunks after them (up to ``_TABLE_CHUNKS``
+        or ``_LIST_CHUNKS`` more), so that the rows of a table and a list asked for come whole where the
+        splitter cut them."""
         whole = []
         for passage in passages:
-            for _ in range(_LIST_CHUNKS):
-                if not ends_in_list(passage) or (longer := self.retriever.continued(passage)) is passage:
+            for added in range(_TABLE_CHUNKS):
+                in_list = lists and added < _LIST_CHUNKS and ends_in_list(passage)
+                if not (in_list or ends_in_table(passage)):
+                    break
+                if (longer := self.retriever.continued(passage)) is passage:
                     break
                 passage = longer
             whole.append(passage)
@@ -151,14 +162,13 @@ class AnswerChain:
         topic = without_document_references(standalone)
         passages = self.retriever.search(topic, k, scope)
         searched = self.glossary.expand(topic)
-        if kind in ENUMERATING:
-            passages = self._lists_whole(passages)
+        passages = self._run_on(passages, lists=kind in ENUMERATING)
         evidence, units = self.selector.select(searched, passages, kind)
         if kind == "fact" and units and introduces_list(units[0].span):
             # The best answer introduces a list ("…the application should make clear:"):
             # its items are the answer, so it is answered as a list.
             kind = "list"
-            passages = self._lists_whole(passages)
+            passages = self._run_on(passages, lists=True)
             evidence, units = self.selector.select(searched, passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)

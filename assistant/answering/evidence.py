@@ -29,6 +29,8 @@ from assistant.spans import SourceSpan
 from assistant.text import (
     Span,
     answer_type,
+    captions,
+    in_table,
     introduces_list,
     list_run,
     sentences,
@@ -64,6 +66,8 @@ class ScoredUnit:
     score: float
     # The cross-encoder's logit for the sentence with its neighbours, when it read it.
     rerank_score: float | None = None
+    # A table row's caption: the row is read (embedded, matched, reranked) after it.
+    caption: str = ""
 
 
 class EvidenceSelector:
@@ -101,24 +105,26 @@ class EvidenceSelector:
         """Every distinct sentence of the passages, best first."""
         question = without_attribution(question, {p.span.author for p in passages})
         seen: set[tuple[str, int, int]] = set()
-        candidates: list[tuple[Passage, Span, int]] = []
+        candidates: list[tuple[Passage, Span, int, str]] = []
         for passage in passages:
-            for position, span in enumerate(sentences(passage.span.text, passage.span.start)):
+            around = sentences(passage.span.text, passage.span.start)
+            for position, (span, caption) in enumerate(zip(around, captions(around), strict=True)):
                 key = (passage.span.doc_id, span.start, span.end)
                 if key not in seen:
                     seen.add(key)
-                    candidates.append((passage, span, position))
+                    candidates.append((passage, span, position, caption))
         if not candidates:
             return []
+        read = [f"{caption} {span.text}".lstrip() for _, span, _, caption in candidates]
         query = np.asarray(self.embeddings.embed_query(question))
-        vectors = np.asarray(self.embeddings.embed_documents([s.text for _, s, _ in candidates]))
+        vectors = np.asarray(self.embeddings.embed_documents(read))
         similarities = vectors @ query  # the model's vectors are normalised
         wanted = answer_type(question)
-        held = [terms(span.text) for _, span, _ in candidates]
+        held = [terms(text) for text in read]
         weight = _rarity(terms(question), held)
         asked = sum(weight.values())
         units = []
-        for (passage, span, position), similarity, has in zip(
+        for (passage, span, position, caption), similarity, has in zip(
             candidates, similarities, held, strict=True
         ):
             lexical = sum(w for t, w in weight.items() if t in has) / asked if asked else 1.0
@@ -131,7 +137,7 @@ class EvidenceSelector:
             units.append(
                 ScoredUnit(
                     passage, span, position, float(similarity), lexical, typed,
-                    score + (self.type_weight if typed else 0.0),
+                    score + (self.type_weight if typed else 0.0), caption=caption,
                 )
             )
         units.sort(key=lambda u: -u.score)
@@ -144,7 +150,8 @@ class EvidenceSelector:
         if self.reranker is None or not self.sentence_candidates or not units:
             return units
         head = units[: self.sentence_candidates]
-        logits = self.reranker.score(question, [self._window(u).text for u in head])
+        logits = self.reranker.score(
+            question, [f"{u.caption} {self._window(u).text}".lstrip() for u in head])
         rescored = [
             replace(u, rerank_score=logit,
                     score=u.score + self.sentence_rerank_weight * _squashed(logit))
@@ -257,6 +264,13 @@ def ends_in_list(passage: Passage) -> bool:
     last = len(around) - 1
     first, end = list_run(around, last, passage.span.text, passage.span.start)
     return introduces_list(around[last]) or (end == last and first < last)
+
+
+def ends_in_table(passage: Passage) -> bool:
+    """Whether the passage stops at a table's caption (of one or two sentences) or inside
+    its rows, so the rows (the figures a question asks for) may go on in the chunk after it."""
+    around = sentences(passage.span.text, passage.span.start)
+    return any(in_table(span) for span in around[-2:])
 
 
 def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:

@@ -9,10 +9,14 @@ Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
    possessive ending: "What did the mayor of Birmingham say?" is refused because no
    document says "Birmingham". A *name* (a capitalised word the library never writes in
    lower case: a place, a person) must also occur in the retrieved passages: "Manchester"
-   named once in an unrelated chapter doesn't make "Manchester's IFR policy" covered.
-   Acronyms, numbers and common words found elsewhere in the library don't refuse:
-   retrieval may have missed their passage, and a wrong refusal hides an answer. Nor does a
-   question's spelling: "COVID19" for "COVID-19", "5th" for "5", a long word one letter off.
+   named once in an unrelated chapter doesn't make "Manchester's IFR policy" covered. So
+   must a *period* (a year, "2024/25"): a table's 2023/24 row is not the 2024/25 figure
+   asked for. Acronyms, other numbers and common words found elsewhere in the library don't
+   refuse: retrieval may have missed their passage, and a wrong refusal hides an answer.
+   Nor does a question's spelling: "COVID19" for "COVID-19", "5th" for "5", a long word
+   one letter off. The reason says which terms the documents never mention and which they
+   mention only away from the passages about the question: a refusal never claims a word
+   absent that the documents hold.
 3. A question asking for a kind of answer — a person, a number, an amount of money, a
    time, a duration — needs one of the best sentences to hold one: "What is Jane
    Cummings' salary?" is refused when no sentence near her name gives an amount.
@@ -35,7 +39,14 @@ from dataclasses import dataclass
 from assistant.answering.evidence import ScoredUnit
 from assistant.glossary import Glossary
 from assistant.retrieval import EMPTY_LIBRARY, LibraryTerms, Passage
-from assistant.text import REQUIRED_KINDS, answer_kind, key_terms, mentions, mentions_misspelt
+from assistant.text import (
+    REQUIRED_KINDS,
+    answer_kind,
+    is_period,
+    key_terms,
+    mentions,
+    mentions_misspelt,
+)
 
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompt|"
@@ -95,10 +106,9 @@ class RefusalPolicy:
         if not passages:
             return RefusalCheck(True, "the library holds no documents yet", best)
         haystack = " ".join(f"{p.span.title} {p.span.author} {p.span.text}" for p in passages)
-        missing = self._missing(question, haystack)
-        if missing:
-            named = ", ".join(f"“{t}”" for t in dict.fromkeys(missing))
-            return RefusalCheck(True, f"the documents never mention {named}", best)
+        absent, elsewhere = self._missing(question, haystack)
+        if absent or elsewhere:
+            return RefusalCheck(True, _missing_reason(absent, elsewhere), best)
         kind = answer_kind(question)
         if kind in REQUIRED_KINDS and not any(unit.typed for unit in units[: self.typed_hits]):
             return RefusalCheck(True, f"no passage gives the {_KIND_NAMES[kind]} asked for", best)
@@ -107,11 +117,12 @@ class RefusalPolicy:
             return RefusalCheck(True, "no passage in the documents is about this question", best)
         return RefusalCheck(False, None, best)
 
-    def _missing(self, question: str, passages_text: str) -> list[str]:
-        """The question's key terms the documents don't mention (see rule 2)."""
+    def _missing(self, question: str, passages_text: str) -> tuple[list[str], list[str]]:
+        """The question's key terms the library never mentions, and those it mentions only
+        away from the retrieved passages (see rule 2)."""
         library = self.library()
         covered = self.glossary.covered(question, passages_text)
-        missing = []
+        absent, elsewhere = [], []
         for term in key_terms(question):
             if term.lower() in covered:
                 continue
@@ -119,7 +130,22 @@ class RefusalPolicy:
             if any(mentions(passages_text, v) for v in variants):
                 continue
             if not any(library.holds(v) for v in variants):
-                missing.append(term)
-            elif _is_name(term, library) and not mentions_misspelt(passages_text, term):
-                missing.append(term)
-        return missing
+                absent.append(term)
+            elif is_period(term) or _is_name(term, library) and not mentions_misspelt(
+                    passages_text, term):
+                elsewhere.append(term)
+        return absent, elsewhere
+
+
+def _missing_reason(absent: list[str], elsewhere: list[str]) -> str:
+    """Says which terms the documents never mention, and which only elsewhere: a refusal
+    never claims a word absent that the documents hold."""
+    def named(found: list[str]) -> str:
+        return ", ".join(f"“{t}”" for t in dict.fromkeys(found))
+
+    reasons = []
+    if absent:
+        reasons.append(f"the documents never mention {named(absent)}")
+    if elsewhere:
+        reasons.append(f"no passage about this question mentions {named(elsewhere)}")
+    return "; ".join(reasons)

@@ -75,11 +75,13 @@ def _library(*texts: str):
     [
         # Held elsewhere in the library: a number, an acronym, a common word — retrieval
         # may have missed their passage, so they don't refuse.
-        ("How many STPs did London have in 2019/20?", False),
+        ("How many STPs did London have in 31 weeks?", False),
         ("What does the DHSC say about STPs?", False),
         ("What does Table 4 say about the interim London director?", False),
-        # A name the library holds elsewhere, but no retrieved passage: not covered.
+        # A name or a period the library holds elsewhere, but no retrieved passage: not
+        # covered (another year's figure is not the one asked for).
         ("Who is the interim director in Manchester?", True),
+        ("How many STPs did London have in 2019/20?", True),
         # Held nowhere in the library.
         ("Who was London director in 2024/25?", True),
         ("Who is the interim director in Leeds?", True),
@@ -87,7 +89,7 @@ def _library(*texts: str):
 )
 def test_names_must_be_in_the_passages_other_terms_only_in_the_library(question, refused):
     library = _library(TEXT, "Greater Manchester devolved in 2019/20.", "DHSC data in the table.",
-                       "See Table 4.")
+                       "See Table 4.", "A wait of 31 weeks.")
     policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
     assert policy.check(question, [PASSAGE], _units(question)).refused is refused
 
@@ -150,3 +152,24 @@ def test_a_place_written_another_way_is_not_refused_as_never_mentioned(question,
             "Gastric cancer in Korea and the U.S. differs in stage at diagnosis.")
     check = _check_on_one_passage(question, text)
     assert check.refused is refused, check.reason
+
+
+def test_a_refusal_names_terms_held_elsewhere_apart_from_terms_held_nowhere():
+    library = _library(TEXT, "Greater Manchester devolved in 2019/20.")
+    policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library)
+    question = "Who was interim director in Manchester and Leeds in 2019/20?"
+    reason = policy.check(question, [PASSAGE], _units(question)).reason
+    assert reason == ("the documents never mention “Leeds”; no passage about this question "
+                      "mentions “Manchester”, “2019/20”")
+
+
+@pytest.mark.parametrize(
+    "text,held",
+    [("Uptake in 2024/25 rose.", True), ("Uptake in 2024-2025 rose.", True),
+     ("Uptake from 2024 to 2025 rose.", True), ("Uptake in 2024 rose.", False),
+     ("Uptake in 2023/24 rose.", False), ("In 2024/25/26 plans.", False)],
+)
+def test_a_period_is_found_however_its_second_year_is_written(text, held):
+    from assistant.text import mentions
+
+    assert mentions(text, "2024/25") is held
