@@ -101,7 +101,7 @@ def ingest(
 @docs_app.command("list")
 def docs_list(as_json: JsonFlag = False) -> None:
     """Show every document in the library, with its id, title, author and chunk count."""
-    records = parts_or_exit().library.documents()
+    records = parts_or_exit().catalog.all()
     if as_json:
         print(json.dumps([r.summary() for r in records], indent=2, ensure_ascii=False))
     else:

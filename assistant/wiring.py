@@ -21,39 +21,36 @@ import atexit
 import threading
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from langchain_chroma import Chroma
-from langchain_classic.indexes import SQLRecordManager
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Engine, create_engine
 
-from assistant.answering.chain import AnswerChain
-from assistant.answering.evidence import EvidenceSelector
-from assistant.answering.extractive import ExtractiveGenerator
-from assistant.answering.generator import Generator
-from assistant.answering.llm import LLMGenerator, build_chat_model
-from assistant.answering.refusal import RefusalPolicy
-from assistant.answering.summary import DocumentSummariser
 from assistant.catalog import Catalog
-from assistant.glossary import Glossary
-from assistant.history import ConversationStore
-from assistant.page_images import PageRenderer
-from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
-from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.embedders import load_embeddings
-from assistant.feedback import FeedbackStore
-from assistant.store import EmbedderMismatch, open_vector_store, reembed
-from assistant.summary_cache import SummaryCache
-from assistant.usage_log import UsageLog
-from ingest.check import StoreChecker
-from ingest.indexer import Indexer, hold_for_ingest
-from ingest.library import Library
-from ingest.loaders import FileLoader
-from ingest.ocr import PageReader
-from ingest.locks import IngestionLock, LocalLock, SharedLock
-from ingest.splitting import ChunkSplitter
+
+# Each part imports what it is built from when it is first built: a command that lists the
+# documents starts in a second instead of four, without loading LangChain, Chroma or torch.
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+    from langchain_classic.indexes import SQLRecordManager
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.answering.chain import AnswerChain
+    from assistant.answering.generator import Generator
+    from assistant.answering.summary import DocumentSummariser
+    from assistant.feedback import FeedbackStore
+    from assistant.glossary import Glossary
+    from assistant.history import ConversationStore
+    from assistant.page_images import PageRenderer
+    from assistant.rerank import CrossEncoderReranker
+    from assistant.retrieval import HybridRetriever
+    from assistant.usage_log import UsageLog
+    from ingest.check import StoreChecker
+    from ingest.indexer import Indexer
+    from ingest.library import Library
+    from ingest.locks import IngestionLock
+    from ingest.ocr import PageReader
 
 
 class Parts:
@@ -67,15 +64,22 @@ class Parts:
     # --- storage ------------------------------------------------------------------------
     @cached_property
     def embeddings(self) -> Embeddings:
+        from assistant.embedders import load_embeddings
+
         return load_embeddings(self.settings)
 
     @cached_property
     def vector_store(self) -> Chroma:
+        from assistant.store import open_vector_store
+
         return open_vector_store(self.settings, self.embeddings)
 
     def reembed_if_needed(self, progress: Callable[[int, int], None] = lambda d, t: None) -> int:
         """Re-embeds the store, under the ingestion lock, if another model embedded it;
         returns the chunks re-embedded (0: it already matched)."""
+        from assistant.store import EmbedderMismatch, reembed
+        from ingest.indexer import hold_for_ingest
+
         try:
             self.vector_store
             return 0
@@ -96,6 +100,8 @@ class Parts:
 
     @cached_property
     def record_manager(self) -> SQLRecordManager:
+        from langchain_classic.indexes import SQLRecordManager
+
         manager = SQLRecordManager(namespace=f"chroma/{self.settings.collection}",
                                    engine=self.records_engine)
         manager.create_schema()
@@ -103,6 +109,8 @@ class Parts:
 
     @cached_property
     def lock(self) -> IngestionLock:
+        from ingest.locks import LocalLock, SharedLock
+
         # Replicas sharing the records database may sit on different machines.
         if self.settings.records_url:
             return SharedLock(self.records_engine, lease_s=self.settings.lock_lease_s)
@@ -111,6 +119,8 @@ class Parts:
 
     @cached_property
     def glossary(self) -> Glossary:
+        from assistant.glossary import Glossary
+
         return Glossary.load(self.settings.glossary_path)
 
     # --- the language model -------------------------------------------------------------
@@ -124,6 +134,8 @@ class Parts:
             return self._chat_model
 
     def _build_chat_model(self) -> BaseChatModel:
+        from assistant.answering.llm import build_chat_model
+
         s = self.settings
         if s.llm_url:
             return build_chat_model(s.llm_url, s.llm_model, s.llm_api_key.get_secret_value(),
@@ -139,6 +151,10 @@ class Parts:
     # --- services -----------------------------------------------------------------------
     @cached_property
     def indexer(self) -> Indexer:
+        from ingest.indexer import Indexer
+        from ingest.loaders import FileLoader
+        from ingest.splitting import ChunkSplitter
+
         s = self.settings
         return Indexer(
             vector_store=self.vector_store, record_manager=self.record_manager,
@@ -151,23 +167,33 @@ class Parts:
     @cached_property
     def page_reader(self) -> PageReader | None:
         """OCR for scanned pages and pictures; ``None`` when it is switched off."""
+        from ingest.ocr import PageReader
+
         s = self.settings
         return PageReader(s.ocr_cache_dir, s.ocr_long_side_px, s.ocr_threads) if s.ocr else None
 
     @cached_property
     def checker(self) -> StoreChecker:
+        from ingest.check import StoreChecker
+
         return StoreChecker(self.indexer)
 
     @cached_property
     def library(self) -> Library:
+        from ingest.library import Library
+
         return Library(self.indexer, self.checker, self.settings.uploads_dir)
 
     @cached_property
     def page_renderer(self) -> PageRenderer:
+        from assistant.page_images import PageRenderer
+
         return PageRenderer(self.catalog, self.settings.pages_dir, ocr=self.page_reader)
 
     @cached_property
     def retriever(self) -> HybridRetriever:
+        from assistant.retrieval import HybridRetriever
+
         s = self.settings
         return HybridRetriever(
             vector_store=self.vector_store, catalog=self.catalog, glossary=self.glossary,
@@ -178,10 +204,15 @@ class Parts:
 
     @cached_property
     def reranker(self) -> CrossEncoderReranker | None:
+        from assistant.rerank import CrossEncoderReranker, bundled_reranker_dir
+
         return CrossEncoderReranker(bundled_reranker_dir()) if self.settings.rerank else None
 
     @cached_property
     def generators(self) -> dict[str, Generator]:
+        from assistant.answering.extractive import ExtractiveGenerator
+        from assistant.answering.llm import LLMGenerator
+
         s = self.settings
         return {
             "llm": LLMGenerator(lambda: self.chat_model, s.llm_max_tokens_multipart,
@@ -192,18 +223,27 @@ class Parts:
 
     @cached_property
     def usage_log(self) -> UsageLog:
+        from assistant.usage_log import UsageLog
+
         return UsageLog(self.records_engine, self.settings.answer_shaping())
 
     @cached_property
     def history(self) -> ConversationStore:
+        from assistant.history import ConversationStore
+
         return ConversationStore(self.records_engine)
 
     @cached_property
     def feedback(self) -> FeedbackStore:
+        from assistant.feedback import FeedbackStore
+
         return FeedbackStore(self.records_engine, self.usage_log)
 
     @cached_property
     def summariser(self) -> DocumentSummariser:
+        from assistant.answering.summary import DocumentSummariser
+        from assistant.summary_cache import SummaryCache
+
         s = self.settings
         model = f"{s.llm_url}#{s.llm_model}" if s.llm_url else "embedded"
         return DocumentSummariser(
@@ -213,6 +253,10 @@ class Parts:
 
     @cached_property
     def chain(self) -> AnswerChain:
+        from assistant.answering.chain import AnswerChain
+        from assistant.answering.evidence import EvidenceSelector
+        from assistant.answering.refusal import RefusalPolicy
+
         s = self.settings
         return AnswerChain(
             retriever=self.retriever,

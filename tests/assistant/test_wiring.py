@@ -4,6 +4,7 @@ import rules that keep retrieval and answering independent of ingestion."""
 from __future__ import annotations
 
 import ast
+import importlib
 from collections import Counter
 from pathlib import Path
 
@@ -14,21 +15,25 @@ from assistant.answering.local_model import free_port
 from assistant.settings import REPO_ROOT, Settings
 from tests.conftest import DOCUMENTS_DIR
 
-BUILDERS = ("load_embeddings", "open_vector_store", "create_engine", "Catalog", "build_chat_model")
+# Where the wiring finds each builder (it imports a part's builder when it first builds it).
+BUILDERS = {"load_embeddings": "assistant.embedders", "open_vector_store": "assistant.store",
+            "create_engine": "assistant.wiring", "Catalog": "assistant.wiring",
+            "build_chat_model": "assistant.answering.llm"}
 
 
 @pytest.fixture
 def built(monkeypatch) -> Counter:
     """Counts every construction the wiring makes of the expensive or shared parts."""
     counts: Counter = Counter()
-    for name in BUILDERS:
-        original = getattr(wiring, name)
+    for name, module in BUILDERS.items():
+        holder = importlib.import_module(module)
+        original = getattr(holder, name)
 
         def counting(*args, _original=original, _name=name, **kwargs):
             counts[_name] += 1
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(wiring, name, counting)
+        monkeypatch.setattr(holder, name, counting)
     return counts
 
 

@@ -1,6 +1,6 @@
 """kill -9 during real ingests, and two ingests at once: the store ends as a clean ingest's.
 
-40 COVID-QA papers (from evals/data/covid-qa, written as text files) take long enough to
+24 COVID-QA papers (from evals/data/covid-qa, written as text files) take long enough to
 ingest that a kill lands in the middle: while the model loads, and while later files are
 loaded, embedded and written (vectors, then records, then the catalog row).
 """
@@ -22,7 +22,7 @@ from assistant.harness import ASSISTANT, REPO_ROOT, run_assistant
 
 pytestmark = pytest.mark.slow
 
-PAPERS = 40
+PAPERS = 24
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_three_kills_then_a_plain_ingest_equal_a_clean_ingest(papers, clean, tmp
     env = _env(data_dir)
     # (documents catalogued before the kill, then seconds more): the first lands while the
     # model loads or the first file is written, the others in the middle of later files.
-    for documents, delay in ((0, 4.0), (8, 1.1), (22, 2.3)):
+    for documents, delay in ((0, 4.0), (5, 1.1), (14, 1.5)):
         process = _start_ingest(env, papers)
         _wait_for(data_dir, documents, process)
         time.sleep(delay)
