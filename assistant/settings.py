@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     llm_first_pass_chars: int = Field(
         default=1200, ge=100, description="Such an answer is written in two passes: the best "
         "evidence up to this size first (its first points show sooner), then the rest.")
+    llm_fact_chars: int = Field(
+        default=600, ge=100, description="A one-fact answer reads the best evidence up to this "
+        "size (at least one piece): two cores read about 60 prompt tokens a second, so each "
+        "250 characters more delays the first word by about a second.")
     llm_timeout_s: float = Field(default=180.0, gt=0)
     llm_threads: int | None = Field(default=None, ge=1, description="Default: all cores.")
     llm_context_tokens: int = Field(default=4096, ge=512)

@@ -72,7 +72,7 @@ MORE = ("Add only the points these sources give that the points above lack, one 
         "starting with \"- \", each ending with its source number. Write nothing if there are none.")
 
 
-def _first_pass(
+def _within(
     evidence: list[Evidence], budget: int
 ) -> tuple[list[Evidence], list[Evidence]]:
     """The best evidence within ``budget`` characters (at least one), and the rest."""
@@ -101,10 +101,25 @@ def build_chat_model(
 
 
 def format_sources(evidence: Sequence[Evidence]) -> str:
-    return "\n".join(
-        f"[{e.marker}] ({e.span.title}{', ' + e.span.author if e.span.author else ''}) {e.span.text}"
-        for e in evidence
-    )
+    """One line per piece of evidence; a document's title (and author) only before its
+    first piece, since every token of the prompt delays the answer's first word.
+
+    >>> from assistant.spans import SourceSpan
+    >>> def piece(n, doc, text):
+    ...     return Evidence(n, SourceSpan(doc, f"Title {doc}", "", "s", 0, len(text), text), 1.0, [])
+    >>> print(format_sources([piece(1, "a", "One."), piece(2, "a", "Two."), piece(3, "b", "Three.")]))
+    [1] (Title a) One.
+    [2] Two.
+    [3] (Title b) Three.
+    """
+    named: set[str] = set()
+    lines = []
+    for e in evidence:
+        source = "" if e.span.doc_id in named else \
+            f"({e.span.title}{', ' + e.span.author if e.span.author else ''}) "
+        named.add(e.span.doc_id)
+        lines.append(f"[{e.marker}] {source}{e.span.text}")
+    return "\n".join(lines)
 
 
 class LLMGenerator:
@@ -114,7 +129,7 @@ class LLMGenerator:
 
     def __init__(
         self, chat_model: Callable[[], BaseChatModel], multipart_max_tokens: int = 400,
-        first_pass_chars: int = 1200,
+        first_pass_chars: int = 1200, fact_chars: int = 600,
     ) -> None:
         # Asked for the model at each use: the embedded server starts only when an answer
         # first needs it (the wiring builds it once and hands out the same one).
@@ -125,6 +140,9 @@ class LLMGenerator:
         # first, so its first points show while the rest is still to be read (two CPU cores
         # read about 60 prompt tokens a second), then the rest.
         self.first_pass_chars = first_pass_chars
+        # A one-fact answer rests on its best evidence: the rest only delays its first word
+        # (the chain still quotes the best sentence when the answer misses it).
+        self.fact_chars = fact_chars
 
     def messages(
         self, question: str, evidence: Sequence[Evidence], kind: str = "fact"
@@ -154,9 +172,10 @@ class LLMGenerator:
         kind: str = "fact",
     ) -> Iterator[str]:
         if kind not in SHAPES:
-            yield from self._stream(self.messages(question, evidence, kind))
+            best, _ = _within(evidence, self.fact_chars)
+            yield from self._stream(self.messages(question, best, kind))
             return
-        first, rest = _first_pass(evidence, self.first_pass_chars)
+        first, rest = _within(evidence, self.first_pass_chars)
         given = ""
         for piece in self._stream(self.messages(question, first, kind), multipart=True):
             given += piece

@@ -130,8 +130,12 @@ def test_the_model_writes_a_list_in_two_passes_best_evidence_first(corpus):
     assert "West says London lacks a leader [1]." in second
     assert all(kwargs.get("max_tokens") == generator.multipart_max_tokens for _, kwargs in asked)
 
-    asked.clear()
-    replies = iter([AIMessage("London lacks a leader [1].")])
-    "".join(LLMGenerator(lambda: Recording(messages=replies)).generate(
-        question, evidence, units, "fact"))
-    assert len(asked) == 1 and all(f"[{e.marker}]" in asked[0][0] for e in evidence)
+    # A one-fact answer is one pass over the best evidence within its budget.
+    for budget, sent in ((10**6, evidence), (len(evidence[0].span.text), evidence[:1])):
+        asked.clear()
+        replies = iter([AIMessage("London lacks a leader [1].")])
+        "".join(LLMGenerator(lambda: Recording(messages=replies), fact_chars=budget).generate(
+            question, evidence, units, "fact"))
+        assert len(asked) == 1
+        assert [e.marker for e in evidence if f"[{e.marker}]" in asked[0][0]] == \
+            [e.marker for e in sent]
