@@ -38,12 +38,7 @@ from assistant.answering.citations import (
     vouched_text,
     with_markers,
 )
-from assistant.answering.evidence import (
-    EvidenceSelector,
-    ScoredUnit,
-    ends_in_list,
-    ends_in_table,
-)
+from assistant.answering.evidence import EvidenceSelector, ScoredUnit, stops_inside
 from assistant.answering.follow_up import FollowUpRewriter
 from assistant.answering.generator import Generator
 from assistant.answering.question_kind import ENUMERATING, question_kind
@@ -118,13 +113,12 @@ class AnswerChain:
     def _run_on(self, passages: list[Passage], lists: bool) -> list[Passage]:
         """Passages that stop inside a table (at its caption or among its rows) or, with
         ``lists``, inside a list run on into the chunks after them (up to ``_TABLE_CHUNKS``
-        or ``_LIST_CHUNKS`` more), so that the rows of a table and a list asked for come whole where the
-        splitter cut them."""
+        or ``_LIST_CHUNKS`` more), so that the rows of a table and a list asked for come
+        whole where the splitter cut them."""
         whole = []
         for passage in passages:
             for added in range(_TABLE_CHUNKS):
-                in_list = lists and added < _LIST_CHUNKS and ends_in_list(passage)
-                if not (in_list or ends_in_table(passage)):
+                if not stops_inside(passage, lists=lists and added < _LIST_CHUNKS):
                     break
                 if (longer := self.retriever.continued(passage)) is passage:
                     break

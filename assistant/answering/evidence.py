@@ -255,22 +255,18 @@ def _rarity(asked: set[str], held: list[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + len(held) / (1 + sum(t in h for h in held))) for t in asked}
 
 
-def ends_in_list(passage: Passage) -> bool:
-    """Whether the passage stops inside a list: its last sentence introduces one ("…will
-    consider:") or is an item of one, so the list may go on in the chunk after it."""
+def stops_inside(passage: Passage, lists: bool) -> bool:
+    """Whether the passage stops at a table's caption (of one or two sentences) or among its
+    rows, or, with ``lists``, inside a list (its last sentence introduces one, "…will
+    consider:", or is an item of one): the rows or items may go on in the chunk after it."""
     around = sentences(passage.span.text, passage.span.start)
-    if not around:
+    if any(in_table(span) for span in around[-2:]):
+        return True
+    if not lists or not around:
         return False
     last = len(around) - 1
     first, end = list_run(around, last, passage.span.text, passage.span.start)
     return introduces_list(around[last]) or (end == last and first < last)
-
-
-def ends_in_table(passage: Passage) -> bool:
-    """Whether the passage stops at a table's caption (of one or two sentences) or inside
-    its rows, so the rows (the figures a question asks for) may go on in the chunk after it."""
-    around = sentences(passage.span.text, passage.span.start)
-    return any(in_table(span) for span in around[-2:])
 
 
 def _union(one: SourceSpan, other: SourceSpan) -> SourceSpan:
