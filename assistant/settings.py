@@ -112,12 +112,12 @@ class Settings(BaseSettings):
         default=10, ge=1, le=MAX_TOP_K, description="Passages retrieved for a list, steps, "
         "comparison or summary question (its points are spread wider than a fact).")
     multipart_evidence_hits: int = Field(
-        default=12, ge=1, description="Best sentences kept for a list, steps, comparison or "
+        default=20, ge=1, description="Best sentences kept for a list, steps, comparison or "
         "summary question.")
     multipart_evidence_max_chars: int = Field(
-        default=3000, ge=200, description="Evidence budget for such a question.")
+        default=5000, ge=200, description="Evidence budget for such a question.")
     multipart_sentences: int = Field(
-        default=10, ge=1, description="Lines of such an answer: sentences quoted (a lead and "
+        default=16, ge=1, description="Lines of such an answer: sentences quoted (a lead and "
         "bullets), or the model's points topped up with quotes of evidence it left out.")
     summary_points: int = Field(
         default=8, ge=2, description="Points in a document's summary: a lead and one per "
@@ -153,10 +153,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=200, ge=16)
     llm_max_tokens_multipart: int = Field(
         default=400, ge=16, description="Tokens a list, steps, comparison or summary may take "
-        "(each of its two passes).")
-    llm_first_pass_chars: int = Field(
-        default=1200, ge=100, description="Such an answer is written in two passes: the best "
-        "evidence up to this size first (its first points show sooner), then the rest.")
+        "(and a document's summary).")
+    llm_multipart_chars: int = Field(
+        default=1200, ge=100, description="A list, steps, comparison or summary answer: the model "
+        "reads the best evidence up to this size (its first points show sooner); quotes give the "
+        "points of the rest.")
     llm_fact_chars: int = Field(
         default=600, ge=100, description="A one-fact answer reads the best evidence up to this "
         "size (at least one piece): two cores read about 60 prompt tokens a second, so each "

@@ -544,3 +544,35 @@ def without_attribution(question: str, authors: set[str]) -> str:
             pattern = r"\s+".join(re.escape(part) for part in name.split())
             stripped = re.sub(_ATTRIBUTION.format(name=pattern), "", stripped, flags=re.IGNORECASE)
     return stripped if len(terms(stripped)) >= 2 else question
+
+
+# A byline or standfirst: a short paragraph crediting the document's writer ("Essential
+# insight into England's biggest health economy, by Ben Clover.", "By senior bureau chief
+# Dave West").
+_BYLINE_WORDS = 30
+
+
+def line_around(text: str, start: int, end: int) -> str:
+    """The line (a paragraph, in the stored text) of ``text`` holding ``text[start:end]``.
+
+    >>> line_around("A standfirst. By Dave West.\\nThe column.", 0, 13)
+    'A standfirst. By Dave West.'
+    """
+    return text[text.rfind("\n", 0, start) + 1: (text + "\n").index("\n", end)]
+
+
+def is_byline(text: str, author: str) -> bool:
+    """Whether ``text`` is a short paragraph crediting ``author`` ("…, by Ben Clover.").
+
+    >>> is_byline("Essential insight into England’s biggest health economy, by Ben Clover.", "Ben Clover")
+    True
+    >>> is_byline("Ben Clover lists the bodies that crowd London.", "Ben Clover")
+    False
+    """
+    if not author or len(words(text)) > _BYLINE_WORDS:
+        return False
+    author = _SURNAME_FIRST.sub(r"\2 \1", author)
+    return any(
+        re.search(r"(^|\W)by\s+([\w’'-]+\s+){0,4}?" + r"\s+".join(re.escape(p) for p in name.split())
+                  + r"\b", text, re.IGNORECASE)
+        for name in _names(author))

@@ -216,7 +216,7 @@ class Parts:
         s = self.settings
         return {
             "llm": LLMGenerator(lambda: self.chat_model, s.llm_max_tokens_multipart,
-                                s.llm_first_pass_chars, s.llm_fact_chars),
+                                s.llm_multipart_chars, s.llm_fact_chars),
             "extractive": ExtractiveGenerator(s.extractive_sentences, s.extractive_margin,
                                               s.multipart_sentences),
         }

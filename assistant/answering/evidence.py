@@ -32,6 +32,8 @@ from assistant.text import (
     captions,
     in_table,
     introduces_list,
+    is_byline,
+    line_around,
     list_run,
     sentences,
     terms,
@@ -235,10 +237,12 @@ def _by_document_in_turn(
 
 
 def _front_matter(unit: ScoredUnit) -> bool:
-    """Whether the unit is the document's licence or publication note, or a line holding
-    nothing but its title's or publisher's words."""
+    """Whether the unit is the document's licence or publication note, its byline, or a
+    line holding nothing but its title's or publisher's words."""
     text = unit.span.text
-    if _FRONT_MATTER.search(text):
+    if _FRONT_MATTER.search(text) or is_byline(
+            line_around(unit.passage.span.text, unit.span.start - unit.passage.span.start,
+                        unit.span.end - unit.passage.span.start), unit.passage.span.author):
         return True
     header = terms(f"{unit.passage.span.title} {unit.passage.span.author}")
     return terms(text) <= header | _DOCUMENT_WORDS if header else False

@@ -68,20 +68,14 @@ SHAPES = {
 }
 
 
-MORE = ("Add only the points these sources give that the points above lack, one per line "
-        "starting with \"- \", each ending with its source number. Write nothing if there are none.")
-
-
-def _within(
-    evidence: list[Evidence], budget: int
-) -> tuple[list[Evidence], list[Evidence]]:
-    """The best evidence within ``budget`` characters (at least one), and the rest."""
+def _within(evidence: list[Evidence], budget: int) -> list[Evidence]:
+    """The best evidence within ``budget`` characters (at least one piece)."""
     used = 0
     for cut, piece in enumerate(evidence):
         used += len(piece.span.text)
         if cut and used > budget:
-            return evidence[:cut], evidence[cut:]
-    return evidence, []
+            return evidence[:cut]
+    return evidence
 
 
 def build_chat_model(
@@ -129,17 +123,16 @@ class LLMGenerator:
 
     def __init__(
         self, chat_model: Callable[[], BaseChatModel], multipart_max_tokens: int = 400,
-        first_pass_chars: int = 1200, fact_chars: int = 600,
+        multipart_chars: int = 1200, fact_chars: int = 600,
     ) -> None:
         # Asked for the model at each use: the embedded server starts only when an answer
         # first needs it (the wiring builds it once and hands out the same one).
         self._chat_model = chat_model
         # A lead and a line per point need room a one-sentence answer doesn't.
         self.multipart_max_tokens = multipart_max_tokens
-        # A multi-part answer is written in two passes: the best evidence up to this size
-        # first, so its first points show while the rest is still to be read (two CPU cores
-        # read about 60 prompt tokens a second), then the rest.
-        self.first_pass_chars = first_pass_chars
+        # A multi-part answer reads the best evidence up to this size (two CPU cores read
+        # about 60 prompt tokens a second); the chain quotes the points of the rest.
+        self.multipart_chars = multipart_chars
         # A one-fact answer rests on its best evidence: the rest only delays its first word
         # (the chain still quotes the best sentence when the answer misses it).
         self.fact_chars = fact_chars
@@ -155,34 +148,15 @@ class LLMGenerator:
             ),
         ]
 
-    def more_messages(
-        self, question: str, evidence: Sequence[Evidence], given: str
-    ) -> list[BaseMessage]:
-        """The second pass of a multi-part answer: the remaining sources, the points given."""
-        return [
-            SystemMessage(SYSTEM_PROMPT),
-            HumanMessage(
-                f"Sources:\n{format_sources(evidence)}\n\nQuestion: {question}\n"
-                f"Points already given:\n{given.strip()}\n{MORE}\nMore points:"
-            ),
-        ]
-
     def generate(
         self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
         kind: str = "fact",
     ) -> Iterator[str]:
-        if kind not in SHAPES:
-            best, _ = _within(evidence, self.fact_chars)
-            yield from self._stream(self.messages(question, best, kind))
-            return
-        first, rest = _within(evidence, self.first_pass_chars)
-        given = ""
-        for piece in self._stream(self.messages(question, first, kind), multipart=True):
-            given += piece
-            yield piece
-        if rest:
-            yield "\n"
-            yield from self._stream(self.more_messages(question, rest, given), multipart=True)
+        # A one-fact answer rests on its best evidence; a multi-part one on more, but only
+        # on what the model can read soon: the chain quotes the rest of the evidence after it.
+        budget = self.fact_chars if kind not in SHAPES else self.multipart_chars
+        best = _within(evidence, budget)
+        yield from self._stream(self.messages(question, best, kind), multipart=kind in SHAPES)
 
     def _stream(self, messages: list[BaseMessage], multipart: bool = False) -> Iterator[str]:
         # A list invites a small model to repeat a line; a mild penalty stops the loop.

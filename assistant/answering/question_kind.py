@@ -57,25 +57,35 @@ _LIST = re.compile(
     r"|^\s*(list|name|set out|outline)\b|\bwhat (\w+ )?(must|should) .+ (include|contain|cover)\b"
     r"|\bin (which|what) circumstances\b"
     # what a document asks of someone: "What does the guidance expect ICBs to do?"
-    r"|^\s*what (does|do|did|must|should|will) .+ (say|require|expect|recommend|advise|ask|set|"
-    r"offer|cover|need|weigh)\b|^\s*what (must|should|are) .+ (to )?do\b"
+    r"|(?:^|,)\s*what (does|do|did|must|should|will) .+ (say|require|expect|recommend|advise|ask|set|"
+    r"offer|cover|need|weigh|show|demonstrate|include|contain|provide|consider)\b"
+    r"|^\s*what (must|should|are) .+ (to )?do\b"
+    # how a decision is made or a group is looked after: the criteria or the measures
+    r"|^\s*how (should|must|do|does|did|can|will|would) .+ (decide|determine|assess|judge|"
+    r"manage|vaccinate|immunise|treat|support|approach|protect|ensure)\b"
+    r"|^\s*how (has|have) .+ been (involved|affected|supported)\b"
+    # the conditions under which something holds: "When would a certificate save money?"
+    r"|^\s*when (would|should|could|can|must|might)\b"
     r"|^\s*(who|which \w+) (should|sits?|counts?|are|is eligible|qualif)"
-    r"|(?:^|[.?!]\s+)(what|which)\s+(\w+\s+){0,2}?\w{2,}[^su\W]s\s+(do|does|did|are|were|should|"
+    r"|(?:^|[.?!,]\s+)(what|which)\s+(\w+\s+){0,2}?\w{2,}[^su\W]s\s+(do|does|did|are|were|should|"
     r"must|can|could|will|would|have|has|had)\b"
     r"|,?\s+and\s+(what|which|how|who|when|where|whether)\b|^\s*why\b",
     re.IGNORECASE,
 )
 
 
-# A number or a duration asked for is one fact, whatever else the question says.
+# A number or a duration asked for is one fact, whatever else the question says, unless it
+# asks for a second one or for it from two documents.
 _ONE_FIGURE = re.compile(
     r"^\s*(how (many|much|long|often)|what (share|proportion|percentage|number|amount|fraction))\b",
     re.IGNORECASE)
+_SECOND_PART = re.compile(r"\band (how|what|which|who|when)\b|\baccording to .+ and\b",
+                          re.IGNORECASE)
 
 
 def question_kind(question: str) -> QuestionKind:
     """The kind of answer ``question`` asks for (see the module's docstring)."""
-    if _ONE_FIGURE.search(question):
+    if _ONE_FIGURE.search(question) and not _SECOND_PART.search(question):
         return "fact"
     for kind, pattern in (("summary", _SUMMARY), ("compare", _COMPARE), ("steps", _STEPS),
                           ("list", _LIST)):

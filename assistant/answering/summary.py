@@ -47,7 +47,7 @@ from assistant.answering.generator import Generator
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.spans import SourceSpan
 from assistant.summary_cache import SummaryCache
-from assistant.text import Span, coverage, sentences, terms, words
+from assistant.text import Span, coverage, is_byline, line_around, sentences, terms, words
 
 # A sentence that reads as prose: enough words, mostly letters (not a form's field, a table
 # row of figures or a heading).
@@ -282,7 +282,8 @@ class DocumentSummariser:
         spans: list[Span] = []
         for done, part in enumerate(parts, start=1):
             prose = [s for s in sentences(record.text[part.start:part.end], part.start)
-                     if _is_prose(s.text)]
+                     if _is_prose(s.text)
+                     and not is_byline(line_around(record.text, s.start, s.end), record.author)]
             if prose:
                 found = np.asarray(self.embeddings.embed_documents([s.text for s in prose]))
                 centre = found.mean(axis=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.text import (
+    is_byline,
     answer_kind,
     answer_type,
     coverage,
@@ -241,3 +242,19 @@ def test_an_items_later_sentences_on_its_line_belong_to_the_list(position):
     assert parts[last].text.endswith("much more rapidly than usual")
     # Without the text, the second sentence of an item can't be told from prose.
     assert list_run(parts, 1) == (1, 2)
+
+
+@pytest.mark.parametrize("line,author,byline", [
+    # the seed column's standfirst, as its text holds it
+    ("Essential insight into England’s biggest health economy, by Ben Clover.", "Ben Clover", True),
+    ("By Helen Smith, Head of Policy", "Smith, Helen", True),
+    ("What NHS England isn’t telling you, and more indispensable insight for commissioners. "
+     "By senior bureau chief Dave West.", "Dave West", True),
+    ("Ben Clover lists the bodies that crowd London’s landscape.", "Ben Clover", False),
+    ("The review was led by Ben Clover, who then set out in a long report what the panel had "
+     "found about the London devolution pilots, the obstacles in their way, and what the "
+     "boards and trusts of the capital would need to do next.", "Ben Clover", False),
+    ("Essential insight, by Ben Clover.", "", False),
+])
+def test_a_byline_is_a_short_line_crediting_the_author(line, author, byline):
+    assert is_byline(line, author) is byline
