@@ -185,6 +185,30 @@ def list_run(spans: list[Span], position: int, text: str = "", offset: int = 0) 
     return (position, position) if last == first else (first, last)
 
 
+# How much of a list is read with the sentence introducing it.
+_ITEMS_READ_CHARS = 400
+
+
+def items_after(spans: list[Span], position: int, text: str = "", offset: int = 0) -> str:
+    """The first items (up to about 400 characters) of the list the sentence at ``position``
+    introduces, or "" when it introduces none: "All systems must:" says what its list is
+    about only with its items.
+
+    >>> parts = sentences("All systems must:\\n• validate waiting lists\\n• cut referrals\\nNext.")
+    >>> items_after(parts, 0)
+    '• validate waiting lists • cut referrals'
+    """
+    if not introduces_list(spans[position]):
+        return ""
+    _, last = list_run(spans, position, text, offset)
+    read = ""
+    for span in spans[position + 1 : last + 1]:
+        if len(read) >= _ITEMS_READ_CHARS:
+            break
+        read = f"{read} {span.text.strip()}".strip()
+    return read[:_ITEMS_READ_CHARS]
+
+
 _DOCUMENT_NOUNS = r"(?:columns?|documents?|reports?|papers?|articles?|pieces?|sources?|texts?|" \
     r"publications?|guidances?|policies|polic(?:y|ies) documents?|files?)"
 # "in each of the two columns", "both documents", "these three reports", "the columns": the

@@ -33,6 +33,7 @@ from assistant.text import (
     in_table,
     introduces_list,
     is_byline,
+    items_after,
     line_around,
     list_run,
     sentences,
@@ -70,6 +71,15 @@ class ScoredUnit:
     rerank_score: float | None = None
     # A table row's caption: the row is read (embedded, matched, reranked) after it.
     caption: str = ""
+    # A sentence introducing a list, for a question asking for one: its first items, read
+    # after it.
+    items: str = ""
+
+    @property
+    def read(self) -> str:
+        """The sentence as it is embedded and matched: with its table's caption before it,
+        or the list it introduces after it."""
+        return f"{self.caption} {self.span.text} {self.items}".strip()
 
 
 class EvidenceSelector:
@@ -103,21 +113,27 @@ class EvidenceSelector:
         self.multipart_hits = multipart_hits
         self.multipart_max_chars = multipart_max_chars
 
-    def score_units(self, question: str, passages: list[Passage]) -> list[ScoredUnit]:
-        """Every distinct sentence of the passages, best first."""
+    def score_units(
+        self, question: str, passages: list[Passage], lists: bool = False
+    ) -> list[ScoredUnit]:
+        """Every distinct sentence of the passages, best first; with ``lists`` (a question
+        asking for one), a sentence introducing a list is read with its first items."""
         question = without_attribution(question, {p.span.author for p in passages})
         seen: set[tuple[str, int, int]] = set()
-        candidates: list[tuple[Passage, Span, int, str]] = []
+        candidates: list[ScoredUnit] = []
         for passage in passages:
-            around = sentences(passage.span.text, passage.span.start)
+            text, start = passage.span.text, passage.span.start
+            around = sentences(text, start)
             for position, (span, caption) in enumerate(zip(around, captions(around), strict=True)):
                 key = (passage.span.doc_id, span.start, span.end)
                 if key not in seen:
                     seen.add(key)
-                    candidates.append((passage, span, position, caption))
+                    candidates.append(ScoredUnit(
+                        passage, span, position, 0.0, 0.0, None, 0.0, caption=caption,
+                        items=items_after(around, position, text, start) if lists else ""))
         if not candidates:
             return []
-        read = [f"{caption} {span.text}".lstrip() for _, span, _, caption in candidates]
+        read = [c.read for c in candidates]
         query = np.asarray(self.embeddings.embed_query(question))
         vectors = np.asarray(self.embeddings.embed_documents(read))
         similarities = vectors @ query  # the model's vectors are normalised
@@ -126,22 +142,17 @@ class EvidenceSelector:
         weight = _rarity(terms(question), held)
         asked = sum(weight.values())
         units = []
-        for (passage, span, position, caption), similarity, has in zip(
-            candidates, similarities, held, strict=True
-        ):
+        for unit, similarity, has in zip(candidates, similarities, held, strict=True):
             lexical = sum(w for t, w in weight.items() if t in has) / asked if asked else 1.0
-            typed = wanted(span.text) if wanted else None
+            typed = wanted(unit.span.text) if wanted else None
             score = float(similarity) + self.lexical_weight * lexical
-            if passage.rerank_score is not None:
+            if unit.passage.rerank_score is not None:
                 # The cross-encoder read the whole passage with the question: a sentence in a
                 # passage it judged to answer counts for more (squashed to 0–1).
-                score += self.rerank_weight * _squashed(passage.rerank_score)
-            units.append(
-                ScoredUnit(
-                    passage, span, position, float(similarity), lexical, typed,
-                    score + (self.type_weight if typed else 0.0), caption=caption,
-                )
-            )
+                score += self.rerank_weight * _squashed(unit.passage.rerank_score)
+            units.append(replace(
+                unit, similarity=float(similarity), lexical=lexical, typed=typed,
+                score=score + (self.type_weight if typed else 0.0)))
         units.sort(key=lambda u: -u.score)
         return self._reranked(question, units)
 
@@ -153,7 +164,7 @@ class EvidenceSelector:
             return units
         head = units[: self.sentence_candidates]
         logits = self.reranker.score(
-            question, [f"{u.caption} {self._window(u).text}".lstrip() for u in head])
+            question, [f"{u.caption} {self._window(u).text} {u.items}".strip() for u in head])
         rescored = [
             replace(u, rerank_score=logit,
                     score=u.score + self.sentence_rerank_weight * _squashed(logit))
@@ -181,7 +192,7 @@ class EvidenceSelector:
         A question asking for a list, steps, a comparison or a summary (``kind``) gets more
         sentences and a larger budget (a list or steps: whole lists around them); a
         comparison takes its documents' best sentences in turn, so each side is present."""
-        units = self.score_units(question, passages)
+        units = self.score_units(question, passages, lists=kind in ENUMERATING)
         multipart = kind != "fact"
         if multipart:
             units = [u for u in units if not _front_matter(u)]

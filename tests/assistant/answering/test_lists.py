@@ -46,3 +46,40 @@ def test_a_list_cut_across_chunks_is_answered_whole(parts, files):
     record = parts.catalog.get(result.doc_id)
     for citation in answer.citations:
         assert record.text[citation.span.start:citation.span.end] == citation.span.text
+
+
+ELECTIVE = (
+    "# Operational planning\n\n## Reduce the time people wait for elective care\n\n"
+    "The plan sets the national direction for the year. Systems have flexibility in how they "
+    "meet it, and budgets are constrained. Regions will agree local plans with each system.\n\n"
+    "All systems must:\n\n"
+    "• validate patients on a referral to treatment pathway every 12 weeks\n\n"
+    "• use patient initiated follow-up for at least 5% of outpatient attendances\n\n"
+    "• minimise unwarranted diagnostic referrals and reduce the outpatient waiting list\n\n"
+    "## Finance\n\nEvery system must deliver a balanced net position for the year. Capital "
+    "allocations are confirmed in the spring, and deficits must be repaid over two years.\n"
+)
+
+
+def test_a_sentence_introducing_a_list_is_read_with_its_items(parts, files):
+    """"All systems must:" says nothing about waiting times; with its items it does, so a
+    list question ranks it (and so quotes its list) above the prose around it."""
+    (result,) = parts.library.ingest([files.text("planning.md", ELECTIVE)]).files
+    question = "What must every system do to bring elective waiting times down?"
+    passages = parts.chain.retriever.search(question, docs=[result.doc_id])
+    selector = parts.chain.selector
+
+    def intro(units):
+        rank, unit = next((rank, u) for rank, u in enumerate(units)
+                          if u.span.text.strip() == "All systems must:")
+        return rank, unit
+
+    plain_rank, plain = intro(selector.score_units(question, passages))
+    read_rank, read = intro(selector.score_units(question, passages, lists=True))
+    assert plain.items == "" and read.items.startswith("• validate patients")
+    assert read.read.startswith("All systems must: • validate patients")
+    assert read_rank < plain_rank
+    answer = parts.chain.answer(question, generator="extractive", docs=[result.doc_id])
+    assert answer.kind == "list"
+    for item in ("validate patients", "patient initiated follow-up", "unwarranted diagnostic"):
+        assert item in answer.answer, answer.answer
