@@ -224,19 +224,19 @@ def _by_document_in_turn(
     in turn, then the rest by score: each side is present in the first few. The sides (at
     most ``sides``) are the documents of the first two passages retrieval ranked (one
     document's sentence can outscore every sentence of the other side, whose passage still
-    ranks high); when both are of one document, those whose best sentence scores within
+    ranks high); when both are of one document, the document of the best sentence of any
+    other (a comparison has two sides), and a third whose best sentence scores within
     ``reach`` of the best."""
     if not units:
         return units
-    # A comparison has two sides at least.
     ranked = list(dict.fromkeys(p.span.doc_id for p in passages[:2]))
     queues: dict[str, list[ScoredUnit]] = {d: [] for d in ranked}
     for unit in units:
         doc_id = unit.passage.span.doc_id
         if doc_id in queues:
             queues[doc_id].append(unit)
-        elif len(ranked) == 1 and unit.score >= units[0].score - reach \
-                and len(queues) < sides:
+        elif len(ranked) == 1 and len(queues) < sides and (
+                len(queues) < 2 or unit.score >= units[0].score - reach):
             queues[doc_id] = [unit]
     ordered: list[ScoredUnit] = []
     while any(queues.values()):

@@ -232,6 +232,19 @@ def test_a_scope_the_library_cannot_serve_is_a_clear_error(chain, docs, message)
         chain.answer("Who chairs Lewisham CCG?", generator="extractive", docs=docs)
 
 
+@pytest.mark.parametrize("question", [
+    "What do the two columns say about London's sustainability and transformation partnerships?",
+    # The best passages here are all of one column: the other side still gives its best.
+    "How do the columns describe NHS England and NHS Improvement's presence and behaviour in "
+    "London?",
+])
+def test_a_comparison_cites_both_columns(chain, question):
+    answer = chain.answer(question, generator="extractive")
+    assert answer.kind == "compare"
+    assert {c.span.doc_id for c in answer.citations} == {
+        "clover-london-health-devolution", "west-london-strategic-nhs-function"}, answer.answer
+
+
 def test_a_model_list_citing_one_column_is_topped_up_with_quotes_from_the_other(chain):
     question = "What do the two columns say about London's sustainability and transformation " \
                "partnerships?"
