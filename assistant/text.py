@@ -582,7 +582,8 @@ def line_around(text: str, start: int, end: int) -> str:
     >>> line_around("A standfirst. By Dave West.\\nThe column.", 0, 13)
     'A standfirst. By Dave West.'
     """
-    return text[text.rfind("\n", 0, start) + 1: (text + "\n").index("\n", end)]
+    stop = text.find("\n", end)  # never a copy of the text: it is called per sentence
+    return text[text.rfind("\n", 0, start) + 1: stop if stop >= 0 else len(text)]
 
 
 def is_byline(text: str, author: str) -> bool:

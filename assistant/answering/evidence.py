@@ -75,11 +75,10 @@ class ScoredUnit:
     # after it.
     items: str = ""
 
-    @property
-    def read(self) -> str:
-        """The sentence as it is embedded and matched: with its table's caption before it,
-        or the list it introduces after it."""
-        return f"{self.caption} {self.span.text} {self.items}".strip()
+    def read(self, text: str | None = None) -> str:
+        """The sentence (or ``text`` around it) as it is embedded, matched and reranked: with
+        its table's caption before it, or the list it introduces after it."""
+        return f"{self.caption} {self.span.text if text is None else text} {self.items}".strip()
 
 
 class EvidenceSelector:
@@ -133,7 +132,7 @@ class EvidenceSelector:
                         items=items_after(around, position, text, start) if lists else ""))
         if not candidates:
             return []
-        read = [c.read for c in candidates]
+        read = [c.read() for c in candidates]
         query = np.asarray(self.embeddings.embed_query(question))
         vectors = np.asarray(self.embeddings.embed_documents(read))
         similarities = vectors @ query  # the model's vectors are normalised
@@ -164,7 +163,7 @@ class EvidenceSelector:
             return units
         head = units[: self.sentence_candidates]
         logits = self.reranker.score(
-            question, [f"{u.caption} {self._window(u).text} {u.items}".strip() for u in head])
+            question, [u.read(self._window(u).text) for u in head])
         rescored = [
             replace(u, rerank_score=logit,
                     score=u.score + self.sentence_rerank_weight * _squashed(logit))

@@ -77,7 +77,7 @@ def test_a_sentence_introducing_a_list_is_read_with_its_items(parts, files):
     plain_rank, plain = intro(selector.score_units(question, passages))
     read_rank, read = intro(selector.score_units(question, passages, lists=True))
     assert plain.items == "" and read.items.startswith("• validate patients")
-    assert read.read.startswith("All systems must: • validate patients")
+    assert read.read().startswith("All systems must: • validate patients")
     assert read_rank < plain_rank
     answer = parts.chain.answer(question, generator="extractive", docs=[result.doc_id])
     assert answer.kind == "list"
