@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import chain
 
 import bm25s
 import numpy as np
@@ -100,8 +102,8 @@ def number_form(text: str) -> str:
 @dataclass(frozen=True)
 class LibraryTerms:
     """What words the whole library holds: stemmed words (as BM25 indexes them), words it
-    writes in lower case (so "Table" is a common word and "Manchester" a name), and runs
-    of numbers such as "2023/24".
+    writes in lower case (so "Table" is a common word and "Manchester" a name), runs
+    of numbers such as "2023/24", and how many chunks hold each stemmed word.
 
     A word written together that the library writes apart ("COVID19", "5th") or one letter
     off a long word it holds ("Zanamavir") counts as held: a question's spelling is no
@@ -114,21 +116,41 @@ class LibraryTerms:
         >>> terms = LibraryTerms.of(tokenizer, texts)
         >>> terms.holds("2023-24"), terms.holds("2024/25"), terms.common("Table")
         (True, False, True)
+        >>> terms.chunks_holding("tabl"), terms.chunks_holding("chair"), terms.chunks
+        (1, 0, 1)
     """
 
     stems: frozenset[str]
     lower: frozenset[str]
     numbers: frozenset[str]
+    chunk_counts: Mapping[str, int] = field(default_factory=dict)  # stem -> chunks holding it
+    chunks: int = 0
 
     @classmethod
-    def of(cls, tokenizer: Tokenizer, texts: Sequence[str]) -> LibraryTerms:
+    def of(
+        cls, tokenizer: Tokenizer, texts: Sequence[str],
+        tokenized: Sequence[Sequence[int]] | None = None,
+    ) -> LibraryTerms:
+        """The terms of ``texts``; ``tokenized``: their token ids from ``tokenizer``, when
+        the caller already has them (the BM25 index does)."""
         lower: set[str] = set()
         numbers: set[str] = set()
         for text in texts:
             lower.update(_LOWER_WORD.findall(text))
             numbers.update(number_form(run) for run in NUMBER_RUN.findall(text))
-        stems = frozenset(tokenizer.get_vocab_dict()) - {""}
-        return cls(stems, frozenset(lower), frozenset(numbers))
+        vocab = tokenizer.get_vocab_dict()
+        if tokenized is None:
+            tokenized = tokenizer.tokenize(list(texts), update_vocab=False, return_as="ids",
+                                           show_progress=False)
+        by_id = Counter(chain.from_iterable(set(ids) for ids in tokenized))
+        stem_of = {token_id: stem for stem, token_id in vocab.items()}
+        counts = {stem_of[token_id]: n for token_id, n in by_id.items() if stem_of[token_id]}
+        return cls(frozenset(vocab) - {""}, frozenset(lower), frozenset(numbers), counts,
+                   len(tokenized))
+
+    def chunks_holding(self, stem: str) -> int:
+        """How many chunks hold a word of this stem (Snowball English, as the index stems)."""
+        return self.chunk_counts.get(stem, 0)
 
     def holds(self, text: str) -> bool:
         """Whether the library holds every word (and every run of numbers) of ``text``."""
@@ -195,11 +217,11 @@ class KeywordIndex:
             doc_ids = [meta.get("doc_id", "") for _, _, meta in stored]
             tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
             bm25 = None
+            tokenized = tokenizer.tokenize(texts, return_as="ids", show_progress=False)
             if ids:
                 bm25 = bm25s.BM25()
-                bm25.index(tokenizer.tokenize(texts, return_as="ids",
-                                              show_progress=False), show_progress=False)
-            terms = LibraryTerms.of(tokenizer, texts)
+                bm25.index(tokenized, show_progress=False)
+            terms = LibraryTerms.of(tokenizer, texts, tokenized)
             with self._state_lock:
                 self._ids, self._bm25, self._tokenizer, self._version = ids, bm25, tokenizer, version
                 self._doc_ids = doc_ids

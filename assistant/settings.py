@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     refusal_min_rerank_score: float = Field(
         default=-5.0, description="Below this best cross-encoder score (a logit) the question "
         "is refused; calibrated on the gold and policy sets.")
+    refusal_rare_chunks: int = Field(
+        default=12, ge=0, description="A question word at most this many chunks hold, missing "
+        "from every retrieved passage, makes the language model first check that its evidence "
+        "answers (it refuses when it says no); 0: never check.")
     min_support: float = Field(
         default=0.5, ge=0, le=1, description="Share of a claim's words its source must hold."
     )
@@ -196,7 +200,7 @@ class Settings(BaseSettings):
                 "dense_weight", "keyword_weight", "rerank", "rerank_candidates", "rerank_weight",
                 "sentence_rerank_candidates", "sentence_rerank_weight",
                 "evidence_hits", "evidence_window", "evidence_max_chars", "refusal_min_score",
-                "refusal_min_rerank_score", "min_support", "llm_url", "llm_model")
+                "refusal_min_rerank_score", "refusal_rare_chunks", "min_support", "llm_url", "llm_model")
         return {k: getattr(self, k) for k in keys}
 
     @property

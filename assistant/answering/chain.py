@@ -166,6 +166,8 @@ class AnswerChain:
             evidence, units = self.selector.select(searched, passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
+        if check.doubtful and self.generators[name].answers(standalone, evidence, kind) is False:
+            check = self.refusal.unanswered(check)
         result = Answer(
             question=question, answer="", refused=check.refused, citations=[], generator=name,
             verification={}, timings=timings, standalone_question=standalone,
@@ -253,22 +255,25 @@ class AnswerChain:
     ) -> str | None:
         """Bullets quoting what quoting alone would have answered (the best evidence
         sentences, a list asked for whole) that the model's list left out, a document it
-        cited nothing from first, until the answer has as many lines as the quotes. A small
-        model writes three or four points from twelve sentences and cites one side of a
-        comparison; the reader still sees what the rest of the evidence says."""
-        lines = len([line for line in result.answer.splitlines() if line.strip()])
+        cited nothing from first. A small model writes three or four points from the best
+        1,200 characters and cites one side of a comparison; the reader still sees all that
+        the quotes would have shown. (Capped at as many lines as the quotes, and skipping
+        what the model's lines cited or said between them, the model's answers held 46 % of
+        the synthesis set's key points where quotes alone held 52 %.)"""
         cited = {c.span.doc_id for c in result.citations}
-        backing = result.backing
+        said = [line for line in result.answer.splitlines() if line.strip()]
         quotable = self.generators["extractive"].quotes(evidence, units, kind)
+        # A quote is already said when one line says most of it: words scattered over the
+        # model's lines ("live", "same day", "vaccines") don't say "LAIV can also be given
+        # with…", and a line citing a table row may give one of its two recommendations.
         left = [
             (span, holder) for holder, span in quotable
-            if (span.start, span.end) not in backing
-            and coverage(span.text, result.answer) < self.min_support
+            if all(coverage(span.text, line) < self.min_support for line in said)
             and support(f"• {span.text}", vouched_text(holder)) >= self.min_support
         ]
         left.sort(key=lambda pair: pair[1].span.doc_id in cited)  # stable: best first within
         quotes = [f"• {with_markers(without_bullet(span.text), [holder.marker])}"
-                  for span, holder in left[: max(0, len(quotable) - lines)]]
+                  for span, holder in left]
         return "\n".join(quotes) or None
 
     def _verify_into(

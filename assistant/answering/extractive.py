@@ -85,6 +85,10 @@ class ExtractiveGenerator:
         """Quoting can't rephrase a question."""
         return None
 
+    def answers(self, question: str, evidence: list[Evidence], kind: str = "fact") -> bool | None:
+        """Quoting can't judge whether a passage answers."""
+        return None
+
     @staticmethod
     def _completed(unit: ScoredUnit, holder: Evidence, units: list[ScoredUnit]) -> Span:
         if unit.typed is not False:

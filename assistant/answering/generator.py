@@ -2,8 +2,8 @@
 
 The chain and the follow-up rewriter talk to generators only through :class:`Generator`,
 so a new one (a remote model, a rules engine) needs no change to them. Abilities a
-generator lacks are still methods: ``warm_up`` may do nothing and ``rewrite`` may answer
-``None`` ("I can't rewrite"); the callers then carry on without.
+generator lacks are still methods: ``warm_up`` may do nothing, and ``rewrite`` and
+``answers`` may answer ``None`` ("I can't"); the callers then carry on without.
 
 Example:
     >>> from assistant.answering.extractive import ExtractiveGenerator
@@ -39,4 +39,9 @@ class Generator(Protocol):
     def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
         """The follow-up ``question`` made standalone from ``(role, text)`` turns, or
         ``None`` when this generator can't (or produced nothing usable)."""
+        ...
+
+    def answers(self, question: str, evidence: list[Evidence], kind: str = "fact") -> bool | None:
+        """Whether the evidence ``generate`` would read answers the question; ``None`` when
+        this generator can't judge."""
         ...

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 from langchain_core.language_models import BaseChatModel
@@ -52,6 +53,12 @@ user: Who chairs the Barnet board?
 assistant: Sam Lee chairs it [1].
 Last question: When did she start?
 Rewritten: When did Sam Lee start as chair of the Barnet board?"""
+
+# Asked when the question's rare words are missing from the passages (refusal rule 5). It
+# follows the answer's own sources and question, so the server's prompt cache lets the
+# answer after it reread only its last line. Measured on the policy set's questions: "no"
+# for 3 of 7 unanswerable ones answered today and for 3 of 112 answerable ones.
+ANSWERS_PROMPT = "Do the sources state the answer to this question? Reply with one word: yes or no."
 
 
 # How the answer is laid out when the question asks for more than one fact; it goes in the
@@ -138,15 +145,20 @@ class LLMGenerator:
         self.fact_chars = fact_chars
 
     def messages(
-        self, question: str, evidence: Sequence[Evidence], kind: str = "fact"
+        self, question: str, evidence: Sequence[Evidence], kind: str = "fact", ask: str = ""
     ) -> list[BaseMessage]:
+        """The prompt for an answer of ``kind``, or, with ``ask``, for that request about
+        the same sources and question."""
         shape = f"\n{SHAPES[kind]}" if kind in SHAPES else ""
+        request = f"\n{ask}" if ask else f"{shape}\nAnswer:"
         return [
             SystemMessage(SYSTEM_PROMPT),
-            HumanMessage(
-                f"Sources:\n{format_sources(evidence)}\n\nQuestion: {question}{shape}\nAnswer:"
-            ),
+            HumanMessage(f"Sources:\n{format_sources(evidence)}\n\nQuestion: {question}{request}"),
         ]
+
+    def _read(self, evidence: list[Evidence], kind: str) -> list[Evidence]:
+        """The evidence the model reads for a question of ``kind``."""
+        return _within(evidence, self.fact_chars if kind not in SHAPES else self.multipart_chars)
 
     def generate(
         self, question: str, evidence: list[Evidence], units: list[ScoredUnit],
@@ -154,9 +166,16 @@ class LLMGenerator:
     ) -> Iterator[str]:
         # A one-fact answer rests on its best evidence; a multi-part one on more, but only
         # on what the model can read soon: the chain quotes the rest of the evidence after it.
-        budget = self.fact_chars if kind not in SHAPES else self.multipart_chars
-        best = _within(evidence, budget)
-        yield from self._stream(self.messages(question, best, kind), multipart=kind in SHAPES)
+        yield from self._stream(self.messages(question, self._read(evidence, kind), kind),
+                                multipart=kind in SHAPES)
+
+    def answers(self, question: str, evidence: list[Evidence], kind: str = "fact") -> bool:
+        """Whether the model finds the answer in the evidence it would answer from; only a
+        plain "no" counts as no."""
+        reply = self._chat_model().invoke(
+            self.messages(question, self._read(evidence, kind), kind, ask=ANSWERS_PROMPT),
+            max_tokens=3)
+        return not re.match(r"\W*no\b", str(reply.content), re.IGNORECASE)
 
     def _stream(self, messages: list[BaseMessage], multipart: bool = False) -> Iterator[str]:
         # A list invites a small model to repeat a line; a mild penalty stops the loop.

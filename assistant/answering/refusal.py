@@ -1,6 +1,6 @@
 """Decides, before any generation, whether the documents can answer at all.
 
-Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
+Five checks, in this order; the second to fourth calibrated on ``evals/gold.jsonl``:
 
 1. A question that tries to give the assistant instructions ("ignore your rules…") is
    refused as such: instructions are text to read, never to follow.
@@ -23,6 +23,16 @@ Four checks, in this order; the last three calibrated on ``evals/gold.jsonl``:
 4. The best-matching sentence must score at least ``min_score`` (similarity plus lexical
    overlap), and, when the cross-encoder reranked the passages, the best passage at least
    ``min_rerank_score``: below either, nothing retrieved is about the question.
+5. A question that passes all four may still ask about what the passages don't hold:
+   "What dementia diagnosis rate must ICBs achieve?" retrieves the planning guidance's
+   targets, none of them on dementia. Its *doubtful* words — rare in the library (held by
+   at most ``rare_chunks`` chunks and at most 1 % of them: in a library of two columns no
+   word is rare) and in none of the retrieved passages — are reported
+   with the check; a generator that can judge (the language model) is then asked whether
+   the evidence answers, and :meth:`RefusalPolicy.unanswered` refuses when it says no.
+   Neither signal refuses alone: rare words missing from the passages are often
+   paraphrased ("kept" for "stored"), and the small model says "no" to some answerable
+   questions.
 
 Example:
     >>> policy = RefusalPolicy(Glossary.load(), min_score=0.35)
@@ -33,7 +43,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.evidence import ScoredUnit
@@ -46,6 +56,8 @@ from assistant.text import (
     key_terms,
     mentions,
     mentions_misspelt,
+    terms,
+    words,
 )
 
 _INSTRUCTION = re.compile(
@@ -66,6 +78,9 @@ def _is_name(term: str, library: LibraryTerms) -> bool:
             and term.lower() not in _CALENDAR and not library.common(term))
 
 
+# A word is rare in the library when at most this share of its chunks hold it (rule 5).
+_RARE_SHARE = 0.01
+
 _KIND_NAMES = {
     "money": "amount of money", "duration": "length of time", "number": "number",
     "frequency": "frequency",
@@ -78,6 +93,8 @@ class RefusalCheck:
     refused: bool
     reason: str | None = None
     best_score: float = 0.0
+    # Rare question words no retrieved passage holds (rule 5): ask a judge before answering.
+    doubtful: tuple[str, ...] = ()
 
 
 class RefusalPolicy:
@@ -86,9 +103,10 @@ class RefusalPolicy:
     def __init__(
         self, glossary: Glossary, min_score: float, typed_hits: int = 4,
         library: Callable[[], LibraryTerms] = lambda: EMPTY_LIBRARY,
-        min_rerank_score: float = float("-inf"),
+        min_rerank_score: float = float("-inf"), rare_chunks: int = 12,
     ) -> None:
         self.glossary = glossary
+        self.rare_chunks = rare_chunks
         self.min_rerank_score = min_rerank_score
         self.library = library  # the words the whole library holds, as it is now
         self.min_score = min_score
@@ -115,7 +133,31 @@ class RefusalPolicy:
         reranked = [p.rerank_score for p in passages if p.rerank_score is not None]
         if best < self.min_score or (reranked and max(reranked) < self.min_rerank_score):
             return RefusalCheck(True, "no passage in the documents is about this question", best)
-        return RefusalCheck(False, None, best)
+        return RefusalCheck(False, None, best, self._doubtful(question, haystack))
+
+    def unanswered(self, check: RefusalCheck) -> RefusalCheck:
+        """The refusal of a question whose doubtful words made a judge read the evidence,
+        and the judge found no answer there (rule 5)."""
+        return RefusalCheck(
+            True, f"no passage about this question mentions {_named(check.doubtful)}, and "
+            "the language model found no answer in the passages that were found",
+            check.best_score, check.doubtful)
+
+    def _doubtful(self, question: str, passages_text: str) -> tuple[str, ...]:
+        """The question's words that at most ``rare_chunks`` chunks of the library hold and
+        no retrieved passage does (rule 5)."""
+        library = self.library()
+        rare = min(self.rare_chunks, library.chunks * _RARE_SHARE)
+        held = terms(passages_text)
+        covered = self.glossary.covered(question, passages_text)
+        doubtful = []
+        for word in words(question):
+            stems = terms(word)
+            if not stems or word.lower() in covered or not stems.isdisjoint(held):
+                continue
+            if 0 < library.chunks_holding(next(iter(stems))) <= rare:
+                doubtful.append(word)
+        return tuple(dict.fromkeys(doubtful))
 
     def _missing(self, question: str, passages_text: str) -> tuple[list[str], list[str]]:
         """The question's key terms the library never mentions, and those it mentions only
@@ -140,12 +182,13 @@ class RefusalPolicy:
 def _missing_reason(absent: list[str], elsewhere: list[str]) -> str:
     """Says which terms the documents never mention, and which only elsewhere: a refusal
     never claims a word absent that the documents hold."""
-    def named(found: list[str]) -> str:
-        return ", ".join(f"“{t}”" for t in dict.fromkeys(found))
-
     reasons = []
     if absent:
-        reasons.append(f"the documents never mention {named(absent)}")
+        reasons.append(f"the documents never mention {_named(absent)}")
     if elsewhere:
-        reasons.append(f"no passage about this question mentions {named(elsewhere)}")
+        reasons.append(f"no passage about this question mentions {_named(elsewhere)}")
     return "; ".join(reasons)
+
+
+def _named(found: Sequence[str]) -> str:
+    return ", ".join(f"“{t}”" for t in dict.fromkeys(found))

@@ -140,8 +140,10 @@ class ScriptedModel:
 
     name = "llm"
 
-    def __init__(self, reply: str) -> None:
+    def __init__(self, reply: str, verdict: bool | None = None) -> None:
         self.reply = reply
+        self.verdict = verdict  # what ``answers`` says
+        self.judged = []
 
     def generate(self, question, evidence, units, kind="fact"):
         yield from re.findall(r"\S+\s*", self.reply)  # word by word, as a server streams
@@ -152,15 +154,47 @@ class ScriptedModel:
     def rewrite(self, question, history):
         return None
 
+    def answers(self, question, evidence, kind="fact"):
+        self.judged.append((question, evidence))
+        return self.verdict
 
-def _chain_with_model(chain, reply: str):
+
+def _chain_with_model(chain, reply: str, verdict: bool | None = None, refusal=None):
     from assistant.answering.chain import AnswerChain
 
     return AnswerChain(
-        chain.retriever, chain.glossary, chain.selector, chain.refusal,
-        {"llm": ScriptedModel(reply), "extractive": chain.generators["extractive"]},
+        chain.retriever, chain.glossary, chain.selector, refusal or chain.refusal,
+        {"llm": ScriptedModel(reply, verdict), "extractive": chain.generators["extractive"]},
         default_generator="llm", multipart_top_k=chain.multipart_top_k,
     )
+
+
+@pytest.mark.parametrize("generator,verdict,refused", [
+    ("llm", False, True), ("llm", True, False), ("llm", None, False), ("extractive", None, False),
+])
+def test_doubtful_words_make_the_model_judge_the_evidence_before_answering(
+        chain, generator, verdict, refused):
+    """The refusal policy is made to find a doubtful word: what is tested is what the chain
+    does with it (tests/assistant/answering/test_refusal.py tests when words are doubtful)."""
+    from dataclasses import replace
+
+    class Doubting(type(chain.refusal)):
+        def check(self, question, passages, units):
+            return replace(super().check(question, passages, units), doubtful=("redesign",))
+
+    policy = chain.refusal
+    doubting = Doubting(policy.glossary, policy.min_score, library=policy.library,
+                        min_rerank_score=policy.min_rerank_score)
+    scripted = _chain_with_model(chain, "NHS London redesigned stroke services [1].", verdict,
+                                 doubting)
+    answer = scripted.answer("Which services did NHS London redesign?", generator=generator)
+    assert answer.refused is refused
+    judge = scripted.generators["llm"]
+    assert len(judge.judged) == (generator == "llm")
+    if generator == "llm":
+        assert judge.judged[0][1], "the judge reads the evidence"
+    if refused:
+        assert "“redesign”" in answer.refusal_reason and not answer.citations
 
 
 def test_a_model_that_wrongly_says_not_covered_is_replaced_by_quotes(chain):
@@ -257,8 +291,9 @@ def test_a_model_list_citing_one_column_is_topped_up_with_quotes_from_the_other(
     answer = _chain_with_model(chain, f"- {point.rstrip('.')} [{one.marker}].").answer(question)
     assert answer.generator == "llm" and answer.kind == "compare"
     lines = answer.answer.splitlines()
-    # As many lines as quoting would give, never more.
-    assert 2 <= len(lines) <= chain.generators["extractive"].multipart_sentences
+    # The model's line, then what quoting would give beside it (a list whole: up to twice
+    # the usual lines), never more.
+    assert 2 <= len(lines) <= 1 + 2 * chain.generators["extractive"].multipart_sentences
     assert lines[0].startswith("- ")
     assert all(line.startswith("• ") and re.search(r"\[\d+\]", line) for line in lines[1:])
     assert {c.span.doc_id for c in answer.citations} == documents

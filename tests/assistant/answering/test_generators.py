@@ -2,7 +2,7 @@
 
 The chain and the follow-up rewriter rely on exactly this: ``generate`` writes text whose
 markers name supplied evidence, ``warm_up`` loads without failing, ``rewrite`` gives a
-standalone question or ``None``.
+standalone question or ``None``, ``answers`` judges whether evidence answers or says it can't.
 """
 
 from __future__ import annotations
@@ -97,6 +97,18 @@ def test_a_comparison_s_evidence_holds_both_documents(corpus):
     evidence, _ = corpus.chain.selector.select(question, passages, "compare")
     assert len({e.span.doc_id for e in evidence}) == 2
     assert len(evidence) >= len(fact_evidence)
+
+
+def test_answers_judges_whether_the_evidence_answers_or_says_it_cannot(generator, corpus):
+    passages = corpus.retriever.search(QUESTION)
+    evidence, _ = corpus.chain.selector.select(QUESTION, passages)
+    asked = generator.answers(QUESTION, evidence)
+    unasked = generator.answers("What dementia diagnosis rate must London's ICBs achieve?",
+                                evidence)
+    if generator.name == "extractive":
+        assert asked is None and unasked is None  # quoting can't judge
+    else:
+        assert asked is True and unasked is False
 
 
 def test_the_model_reads_the_best_evidence_within_its_budget(corpus):

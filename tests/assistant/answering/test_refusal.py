@@ -173,3 +173,42 @@ def test_a_period_is_found_however_its_second_year_is_written(text, held):
     from assistant.text import mentions
 
     assert mentions(text, "2024/25") is held
+
+
+@pytest.mark.parametrize(
+    "question,doubtful",
+    [
+        # "dementia" is rare in the library and in no passage found: a judge must read.
+        ("What dementia diagnosis rate must ICBs achieve?", ("dementia",)),
+        # Words the passage holds, however inflected, are not doubtful.
+        ("What does the plan say about elective waiting?", ()),
+        # A word many chunks hold is common in the library, whether the passage has it or not.
+        ("What ambulance target must ICBs achieve?", ()),
+    ],
+)
+def test_rare_words_missing_from_the_passages_are_doubtful_not_refused(question, doubtful):
+    # 205 chunks: a word two of them hold is rare (at most 1 %), one three hold is not.
+    elsewhere = ["Dementia services in the community.",
+                 *(f"Ambulance response number {n}." for n in range(3)),
+                 *(f"Board minutes, item {n}." for n in range(200))]
+    check, policy = _doubts(question, elsewhere)
+    assert not check.refused and check.doubtful == doubtful
+    if doubtful:
+        refusal = policy.unanswered(check)
+        assert refusal.refused and "“dementia”" in refusal.reason
+
+
+def test_in_a_small_library_no_word_is_rare():
+    check, _ = _doubts("What dementia diagnosis rate must ICBs achieve?",
+                       ["Dementia services in the community.", "Board minutes."])
+    assert not check.refused and check.doubtful == ()
+
+
+def _doubts(question: str, elsewhere: list[str]):
+    text = "ICBs must reduce the time people wait for elective care to 18 weeks."
+    passage = Passage("c1", SourceSpan("a", "Planning", "", "s", 0, len(text), text))
+    library = _library(text, *elsewhere)
+    policy = RefusalPolicy(Glossary.load(), min_score=0.35, library=lambda: library,
+                           rare_chunks=2)
+    unit = ScoredUnit(passage, Span(text, 0, len(text)), 0, 0.8, 1.0, None, 0.8)
+    return policy.check(question, [passage], [unit]), policy
