@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -53,6 +54,8 @@ from assistant.text import (
     without_bullet,
     without_document_references,
 )
+
+log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LLM_REFUSAL = re.compile(
@@ -166,7 +169,7 @@ class AnswerChain:
             evidence, units = self.selector.select(searched, passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
-        if check.doubtful and self.generators[name].answers(standalone, evidence, kind) is False:
+        if check.doubtful and self._judged_unanswered(name, standalone, evidence, kind):
             check = self.refusal.unanswered(check)
         result = Answer(
             question=question, answer="", refused=check.refused, citations=[], generator=name,
@@ -217,6 +220,19 @@ class AnswerChain:
             self._verify_into(result, quoted, evidence)
         timings["total_ms"] = ms_since(started)
         yield DoneEvent(result)
+
+    def _judged_unanswered(
+        self, name: str, question: str, evidence: list[Evidence], kind: str
+    ) -> bool:
+        """Whether the generator, asked, says its evidence doesn't answer (refusal rule 5).
+        A model that can't be reached judges nothing: answering goes on, and falls back to
+        quotes if the model still can't be reached."""
+        try:
+            return self.generators[name].answers(question, evidence, kind) is False
+        except Exception as error:  # any server failure: the judge is an extra check
+            log.warning("the model could not judge the evidence (%s); answering without "
+                        "its verdict", type(error).__name__)
+            return False
 
     def _scope(self, docs: Sequence[str] | None) -> list[str] | None:
         """The documents a question is restricted to, checked; None: the whole library."""

@@ -140,7 +140,7 @@ class ScriptedModel:
 
     name = "llm"
 
-    def __init__(self, reply: str, verdict: bool | None = None) -> None:
+    def __init__(self, reply: str, verdict: bool | Exception | None = None) -> None:
         self.reply = reply
         self.verdict = verdict  # what ``answers`` says
         self.judged = []
@@ -156,6 +156,8 @@ class ScriptedModel:
 
     def answers(self, question, evidence, kind="fact"):
         self.judged.append((question, evidence))
+        if isinstance(self.verdict, Exception):
+            raise self.verdict
         return self.verdict
 
 
@@ -171,6 +173,8 @@ def _chain_with_model(chain, reply: str, verdict: bool | None = None, refusal=No
 
 @pytest.mark.parametrize("generator,verdict,refused", [
     ("llm", False, True), ("llm", True, False), ("llm", None, False), ("extractive", None, False),
+    # A server that fails to judge: the answer goes on without a verdict.
+    ("llm", ConnectionError("the server went away"), False),
 ])
 def test_doubtful_words_make_the_model_judge_the_evidence_before_answering(
         chain, generator, verdict, refused):
