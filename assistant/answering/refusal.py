@@ -148,6 +148,8 @@ class RefusalPolicy:
         no retrieved passage does (rule 5)."""
         library = self.library()
         rare = min(self.rare_chunks, library.chunks * _RARE_SHARE)
+        if rare < 1:  # a small library, or the check off: no word can be rare
+            return ()
         held = terms(passages_text)
         covered = self.glossary.covered(question, passages_text)
         doubtful = []
