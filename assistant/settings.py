@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     multipart_evidence_max_chars: int = Field(
         default=5000, ge=200, description="Evidence budget for such a question.")
     multipart_sentences: int = Field(
-        default=16, ge=1, description="Lines of such an answer: sentences quoted (a lead and "
+        default=20, ge=1, description="Lines of such an answer: sentences quoted (a lead and "
         "bullets), or the model's points topped up with quotes of evidence it left out.")
     summary_points: int = Field(
         default=8, ge=2, description="Points in a document's summary: a lead and one per "

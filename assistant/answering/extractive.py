@@ -26,7 +26,8 @@ class ExtractiveGenerator:
     number for "how many") and the sentence after it has it, both are quoted together.
 
     A question asking for a list, steps, a comparison or a summary gets the best sentence
-    as its lead, then up to ``multipart_sentences`` − 1 more as bullets: steps numbered in
+    as its lead, then up to ``multipart_sentences`` − 1 more as bullets (a line that only
+    introduces what follows, "… are:", takes no place of a point): steps numbered in
     document order, a comparison's bullets grouped by document."""
 
     name = "extractive"
@@ -73,7 +74,7 @@ class ExtractiveGenerator:
                     (holder, item) for item in _list_items(unit, holder)
                     if not any(q.start <= item.start < q.end for _, q in quotes)
                 )
-            if len(quotes) >= most:
+            if sum(not _leads_in(q) for _, q in quotes) >= most:
                 del quotes[2 * most:]
                 break
         return quotes
@@ -104,6 +105,11 @@ class ExtractiveGenerator:
             return unit.span
         start, end = unit.span.start - holder.span.start, following.span.end - holder.span.start
         return Span(holder.span.text[start:end], unit.span.start, following.span.end)
+
+
+def _leads_in(span: Span) -> bool:
+    """A line that only introduces what follows ("… are:"): no point of its own."""
+    return span.text.rstrip().endswith(":")
 
 
 def _list_items(unit: ScoredUnit, holder: Evidence) -> list[Span]:

@@ -138,3 +138,21 @@ def test_a_list_answer_leaves_out_the_documents_front_matter(embeddings, reranke
     assert not any(m in t for t in texts for m in ("Licence", "©", "available at", "Published"))
     assert not any(t.startswith("Guidance Physical activity") for t in texts)  # the title line
     assert any("150 minutes" in t for t in texts)
+
+
+def test_a_line_that_only_introduces_what_follows_takes_no_place_of_a_point(embeddings):
+    # "… as follows:" says nothing by itself; capped at two points, the answer still
+    # quotes two sentences that do.
+    text = ("Funding rules for the programme are as follows:\n\n"
+            "Funding for the programme lasts two years from approval.\n\n"
+            "Funding rules for renewal are as follows:\n\n"
+            "Renewed funding for the programme needs a fresh application to the board.\n\n"
+            "The board meets every quarter.")
+    span = SourceSpan("rules", "Rules", "", "rules.md", 0, len(text), text)
+    question = "What are the programme's funding rules?"
+    evidence, units = EvidenceSelector(embeddings, window=0, multipart_hits=5).select(
+        question, [Passage("r", span, score=1.0)], "summary")
+    quotes = ExtractiveGenerator(multipart_sentences=2).quotes(evidence, units, "summary")
+    lines = [quoted.text.rstrip() for _, quoted in quotes]
+    assert any(line.endswith(":") for line in lines)  # a lead-in was quoted…
+    assert sum(not line.endswith(":") for line in lines) == 2, lines  # …beside two points
