@@ -188,8 +188,8 @@ class ChatApp:
                     _reading(event))}
             elif isinstance(event, SourcesEvent):
                 evidence = event.evidence
-                if evidence:
-                    sources = {"role": "assistant", "content": render_sources(evidence, key)}
+                sources = {"role": "assistant", "content": render_sources(evidence, key)} \
+                    if evidence else {}
             elif isinstance(event, TokenEvent):
                 streamed += event.text
                 markers = {e.marker for e in evidence}

@@ -71,19 +71,20 @@ def main() -> None:
                 chain.selector.reranker = reranker if reranking else None
                 sources, firsts, rates, bullets = timings[reranking]
                 started = time.perf_counter()
-                first = bullet = None
+                first = bullet = shown = None
                 tokens = 0
                 text = ""
                 for event in chain.stream(question, generator="llm"):
                     now = (time.perf_counter() - started) * 1000
                     if isinstance(event, SourcesEvent):
-                        sources.append(now)
+                        shown = shown or now  # the first time sources are on screen
                     elif isinstance(event, TokenEvent):
                         tokens += 1
                         first = first or now
                         text += event.text
                         if bullet is None and _BULLET.search(text):
                             bullet = now
+                sources.append(shown)
                 if bullet is not None:
                     bullets.append(bullet)
                 total = (time.perf_counter() - started) * 1000

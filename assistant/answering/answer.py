@@ -116,7 +116,9 @@ class Answer:
 
 @dataclass(frozen=True)
 class SourcesEvent:
-    """The evidence the answer will rest on; sent before any of the answer's text."""
+    """The evidence the answer will rest on; sent before any of the answer's text. Sent
+    again, empty, when the question is refused after its sources were shown (the language
+    model, asked to judge them, found no answer there)."""
 
     evidence: list[Evidence]
 

@@ -169,8 +169,12 @@ class AnswerChain:
             evidence, units = self.selector.select(searched, passages, kind)
         timings = {"retrieve_ms": ms_since(started)}
         check = self.refusal.check(standalone, passages, units)
-        if check.doubtful and self._judged_unanswered(name, standalone, evidence, kind):
-            check = self.refusal.unanswered(check)
+        if check.doubtful:
+            # The reader sees the sources while the model judges them (a second or more);
+            # an empty SourcesEvent takes them back if it then refuses.
+            yield SourcesEvent(evidence)
+            if self._judged_unanswered(name, standalone, evidence, kind):
+                check = self.refusal.unanswered(check)
         result = Answer(
             question=question, answer="", refused=check.refused, citations=[], generator=name,
             verification={}, timings=timings, standalone_question=standalone,
@@ -184,7 +188,8 @@ class AnswerChain:
             yield DoneEvent(result)
             return
 
-        yield SourcesEvent(evidence)
+        if not check.doubtful:
+            yield SourcesEvent(evidence)
         result.evidence = evidence
         text = ""
         for token in self._generate(name, standalone, evidence, units, result, kind):

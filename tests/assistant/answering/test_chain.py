@@ -144,6 +144,7 @@ class ScriptedModel:
         self.reply = reply
         self.verdict = verdict  # what ``answers`` says
         self.judged = []
+        self.seen = []  # a test may pass the events it has received so far
 
     def generate(self, question, evidence, units, kind="fact"):
         yield from re.findall(r"\S+\s*", self.reply)  # word by word, as a server streams
@@ -155,7 +156,7 @@ class ScriptedModel:
         return None
 
     def answers(self, question, evidence, kind="fact"):
-        self.judged.append((question, evidence))
+        self.judged.append((question, evidence, list(self.seen)))
         if isinstance(self.verdict, Exception):
             raise self.verdict
         return self.verdict
@@ -191,14 +192,24 @@ def test_doubtful_words_make_the_model_judge_the_evidence_before_answering(
                         min_rerank_score=policy.min_rerank_score)
     scripted = _chain_with_model(chain, "NHS London redesigned stroke services [1].", verdict,
                                  doubting)
-    answer = scripted.answer("Which services did NHS London redesign?", generator=generator)
-    assert answer.refused is refused
     judge = scripted.generators["llm"]
+    events = judge.seen
+    for event in scripted.stream("Which services did NHS London redesign?", generator=generator):
+        events.append(event)
+    answer = events[-1].answer
+    assert answer.refused is refused
     assert len(judge.judged) == (generator == "llm")
     if generator == "llm":
-        assert judge.judged[0][1], "the judge reads the evidence"
+        _, evidence, seen = judge.judged[0]
+        assert evidence, "the judge reads the evidence"
+        # …while the reader already sees it: judging takes the model a second or more.
+        assert [type(e) for e in seen] == [SourcesEvent] and seen[0].evidence == evidence
+    shown = [e.evidence for e in events if isinstance(e, SourcesEvent)]
     if refused:
         assert "“redesign”" in answer.refusal_reason and not answer.citations
+        assert shown[0] and shown[-1] == [], "a refusal takes the sources back"
+    else:
+        assert len(shown) == 1 and shown[0], "the sources are shown once"
 
 
 def test_a_model_that_wrongly_says_not_covered_is_replaced_by_quotes(chain):
