@@ -16,7 +16,7 @@ from assistant.answering.answer import Evidence
 from assistant.answering.citations import with_markers
 from assistant.answering.evidence import ScoredUnit
 from assistant.answering.question_kind import ENUMERATING
-from assistant.text import Span, list_run, sentences, terms, without_bullet
+from assistant.text import Span, introduces_list, list_run, sentences, terms, without_bullet
 
 
 class ExtractiveGenerator:
@@ -74,7 +74,7 @@ class ExtractiveGenerator:
                     (holder, item) for item in _list_items(unit, holder)
                     if not any(q.start <= item.start < q.end for _, q in quotes)
                 )
-            if sum(not _leads_in(q) for _, q in quotes) >= most:
+            if sum(not introduces_list(q) for _, q in quotes) >= most:
                 del quotes[2 * most:]
                 break
         return quotes
@@ -105,11 +105,6 @@ class ExtractiveGenerator:
             return unit.span
         start, end = unit.span.start - holder.span.start, following.span.end - holder.span.start
         return Span(holder.span.text[start:end], unit.span.start, following.span.end)
-
-
-def _leads_in(span: Span) -> bool:
-    """A line that only introduces what follows ("… are:"): no point of its own."""
-    return span.text.rstrip().endswith(":")
 
 
 def _list_items(unit: ScoredUnit, holder: Evidence) -> list[Span]:
