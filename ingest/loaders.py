@@ -46,7 +46,7 @@ _MAX_DOCX_EXPANSION = 100
 # Layout a reader may return beside the text: page starts, (start, heading) sections, notes.
 LAYOUT_KEYS = ("page_starts", "sections", "notes", "ocr_pages")
 # Part of the ingestion fingerprint: a change to how any format is read re-ingests it.
-LOADER_VERSION = f"loaders-2+{PDF_READER_VERSION}+markup-3"
+LOADER_VERSION = f"loaders-2+{PDF_READER_VERSION}+markup-4"
 # A PDF's own title field often names its template or its file, not the document.
 _JUNK_TITLE = re.compile(
     r"^(untitled|document\d*|report template|template|\[insert .*\]|slide \d+|title)$|"

@@ -32,8 +32,10 @@ from dataclasses import replace
 
 from ingest.structure import Section, StructuredText
 
-# Four or more blank lines, or a form feed, between two lines of text.
-_BREAK = re.compile(r"[ \t]*\n(?:[ \t]*\n){4,}[ \t]*|\s*\f\s*")
+# Three or more blank lines, or a form feed, between two lines of text. Four or more (or a
+# form feed) may prove the breaks; a run of three is a break only where the furniture proven
+# at the others marks it too, as exporters write some page breaks shorter.
+_BREAK = re.compile(r"[ \t]*\n(?:[ \t]*\n){3,}[ \t]*|\s*\f\s*")
 _PAGE_NUMBER = re.compile(r"(?:^|(?<=\s))(\d{1,4})[ \t]*$")
 _SENTENCE_END = re.compile(r"[.!?:;\"”’)\]]$")
 # A running header is at least this many words, seen after at least this share of the breaks.
@@ -88,21 +90,52 @@ def _page_starts(starts: list[int], numbers: list[int | None]) -> list[int]:
     return page_starts
 
 
+def _edges(text: str, breaks: list[re.Match]) -> tuple[list[str], list[str], list[int | None]]:
+    """The last line before each break, the first line after it, and the page number that
+    ends the last line (None: none)."""
+    tails = [text[text.rfind("\n", 0, b.start()) + 1 : b.start()] for b in breaks]
+    heads = [text[b.end() : (text.find("\n", b.end()) + 1 or len(text) + 1) - 1] for b in breaks]
+    numbers = [int(m.group(1)) if (m := _PAGE_NUMBER.search(t)) else None for t in tails]
+    return tails, heads, numbers
+
+
+def _marked(text: str, runs: list[re.Match], header: str | None,
+            numbers: list[int | None] | None, breaks: list[re.Match]) -> list[re.Match]:
+    """The ``runs`` that the proven furniture marks as page breaks: the running ``header``
+    after one, or a page number that fits between those of the proven ``breaks`` before it
+    (``numbers``, when they count up)."""
+    _, heads, found = _edges(text, runs)
+    numbered = [(b.start(), n) for b, n in zip(breaks, numbers or []) if n is not None]
+    marked = []
+    for run, head, number in zip(runs, heads, found):
+        if header is not None and head.startswith(header):
+            marked.append(run)
+        elif numbers is not None and number is not None:
+            before = [n for at, n in numbered if at < run.start()]
+            after = [n for at, n in numbered if at > run.start()]
+            if before and before[-1] < number < (after[0] if after else before[-1] + 2):
+                marked.append(run)
+    return marked
+
+
 def without_page_furniture(read: StructuredText) -> StructuredText:
     """``read`` without the page numbers and running headers at its page breaks, with its
     page starts; unchanged if it has no such breaks (or already has pages)."""
     text = read.text
-    breaks = list(_BREAK.finditer(text))
+    runs = list(_BREAK.finditer(text))
+    breaks = [run for run in runs if "\f" in run.group() or run.group().count("\n") > 4]
     if read.page_starts or len(breaks) < _MIN_BREAKS:
         return read
-    # The last line before each break and the first line after it.
-    tails = [text[text.rfind("\n", 0, b.start()) + 1 : b.start()] for b in breaks]
-    heads = [text[b.end() : (text.find("\n", b.end()) + 1 or len(text) + 1) - 1] for b in breaks]
-    numbers = [int(m.group(1)) if (m := _PAGE_NUMBER.search(t)) else None for t in tails]
+    tails, heads, numbers = _edges(text, breaks)
     counted = _numbers_count_up(numbers)
     header = _running_header(heads)
     if not counted and header is None:
         return read
+    shorter = [run for run in runs if run not in breaks]
+    if shorter:
+        breaks = sorted(breaks + _marked(text, shorter, header, numbers if counted else None,
+                                         breaks), key=lambda run: run.start())
+        tails, heads, numbers = _edges(text, breaks)
     if not counted:
         numbers = [None] * len(breaks)
 

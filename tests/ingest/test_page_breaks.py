@@ -39,6 +39,20 @@ def test_running_headers_and_page_numbers_leave_the_sentences_they_cut(export):
     assert "maximise productivity and value.\n\nBoards of providers" in cleaned.text
 
 
+def test_shorter_page_breaks_go_where_the_proven_furniture_marks_them(export):
+    # Three pages of the export end with three blank lines, not five: "…approach to patient
+    # 11", three blank lines, the running header, "segmentation and risk stratification".
+    read, cleaned = export
+    for cut in ("approach to patient 11\n", "agreed exclusions\n\n\n\n\n\n10 \n"):
+        assert cut in read.text
+    assert HEADER not in cleaned.text
+    assert "approach to patient segmentation and risk stratification" in cleaned.text
+    assert not re.search(r"exclusions\s+10\b", cleaned.text)
+    assert cleaned.page_at(cleaned.text.index("segmentation and risk")) == 12
+    # Three blank lines that the furniture doesn't mark are the author's, kept as written.
+    assert "the 10 Year Health Plan.\n\n\n\nBut the timeliness" in cleaned.text
+
+
 def test_pages_follow_the_numbers_printed_on_them(export):
     _, cleaned = export
     starts = cleaned.page_starts
