@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from assistant.catalog import Catalog
 from assistant.glossary import Glossary
 from assistant.rerank import CrossEncoderReranker
+from assistant.settings import RerankContext
 from assistant.spans import SourceSpan
 from assistant.store import read_all
 from assistant.text import MIN_MISSPELT, NUMBER_RUN, one_edit
@@ -304,6 +305,7 @@ class HybridRetriever(BaseRetriever):
     # The cross-encoder reorders the fused shortlist of ``rerank_candidates``; None: off.
     reranker: CrossEncoderReranker | None = None
     rerank_candidates: int = 20
+    rerank_context: RerankContext = "title"
     _keyword_index: KeywordIndex = PrivateAttr()
 
     def model_post_init(self, context: object) -> None:
@@ -371,7 +373,10 @@ class HybridRetriever(BaseRetriever):
         ]
         if self.reranker is None:
             return passages
-        scores = self.reranker.score(query, [p.span.text for p in passages])
+        # The cross-encoder reads acronyms spelled out too: it knows "integrated care
+        # board" better than "ICB".
+        scores = self.reranker.score(
+            expanded, [p.span.headed(self.rerank_context) for p in passages])
         reranked = sorted(zip(scores, passages, strict=True), key=lambda pair: -pair[0])
         return [replace(p, rerank_score=score) for score, p in reranked[:k]]
 

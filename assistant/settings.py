@@ -29,6 +29,8 @@ GeneratorName = Literal["llm", "extractive"]
 GENERATORS: tuple[str, ...] = get_args(GeneratorName)
 # Which model embeds chunks and questions (assistant/embedders.py); a store remembers its own.
 EmbedderName = Literal["all-MiniLM-L6-v2", "bge-small-en-v1.5"]
+# What the cross-encoder reads of a passage besides its text (see evals/tuning.md).
+RerankContext = Literal["none", "title", "title_section"]
 
 
 class Settings(BaseSettings):
@@ -99,6 +101,9 @@ class Settings(BaseSettings):
         default=True, description="Reorder the fused shortlist with the cross-encoder.")
     rerank_candidates: int = Field(
         default=20, ge=1, le=MAX_TOP_K, description="Fused passages the cross-encoder reads.")
+    rerank_context: RerankContext = Field(
+        default="title", description="Read before each passage by the cross-encoder: nothing, "
+        "its document's title, or the title and the passage's section heading.")
 
     # Answering: evidence, refusal, citation checks (tuned on evals/gold.jsonl).
     generator: GeneratorName = Field(
@@ -197,7 +202,8 @@ class Settings(BaseSettings):
     def answer_shaping(self) -> dict:
         """The settings that shape answers, recorded in every eval report and logged answer."""
         keys = ("chunk_size", "chunk_overlap", "top_k", "dense_k", "keyword_k", "rrf_k",
-                "dense_weight", "keyword_weight", "rerank", "rerank_candidates", "rerank_weight",
+                "dense_weight", "keyword_weight", "rerank", "rerank_candidates", "rerank_context",
+                "rerank_weight",
                 "sentence_rerank_candidates", "sentence_rerank_weight",
                 "evidence_hits", "evidence_window", "evidence_max_chars", "refusal_min_score",
                 "refusal_min_rerank_score", "refusal_rare_chunks", "min_support", "llm_url", "llm_model")

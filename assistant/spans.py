@@ -98,6 +98,20 @@ class SourceSpan:
                        pages=_merged_pages(self, later),
                        ocr_pages=tuple(sorted({*self.ocr_pages, *later.ocr_pages})))
 
+    def headed(self, context: str) -> str:
+        """Its text after what names its topic: nothing (``"none"``), its document's title
+        (``"title"``), or the title and its section heading (``"title_section"``). A chunk
+        deep in a document rarely repeats what the document is about.
+
+        >>> span = SourceSpan("d", "Influenza", "", "", 0, 9, "Two doses", section="Children")
+        >>> span.headed("title_section")
+        'Influenza. Children\\nTwo doses'
+        """
+        heading = [self.title] if context != "none" and self.title else []
+        if context == "title_section" and self.section and self.section != self.title:
+            heading.append(self.section)
+        return f"{'. '.join(heading)}\n{self.text}" if heading else self.text
+
     def covers(self, start: int, end: int) -> bool:
         """Whether ``[start, end)`` lies inside this span."""
         return self.start <= start and end <= self.end

@@ -200,6 +200,7 @@ class Parts:
             k=s.top_k, dense_k=s.dense_k, keyword_k=s.keyword_k, rrf_k=s.rrf_k,
             dense_weight=s.dense_weight, keyword_weight=s.keyword_weight,
             reranker=self.reranker, rerank_candidates=s.rerank_candidates,
+            rerank_context=s.rerank_context,
         )
 
     @cached_property

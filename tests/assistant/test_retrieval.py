@@ -58,6 +58,26 @@ def test_dense_and_keyword_results_are_fused_with_exact_offsets(retriever):
     assert None not in judged and judged == sorted(judged, reverse=True)
 
 
+def test_the_cross_encoder_reads_each_passage_after_its_documents_title(retriever, parts):
+    retriever, _ = retriever
+    read: list[str] = []
+    real = parts.reranker
+
+    class Reading:  # the real cross-encoder, noting what it is handed
+        def score(self, question, texts):
+            read.extend(texts)
+            return real.score(question, texts)
+
+    question = "Which services did NHS London redesign?"
+    titled = retriever.model_copy(update={"reranker": Reading()}).search(question, k=3)
+    assert titled[0].span.title and len(read) >= 3
+    assert f"{titled[0].span.title}\n{titled[0].span.text}" in read
+    read.clear()
+    bare = retriever.model_copy(update={"reranker": Reading(), "rerank_context": "none"})
+    passages = bare.search(question, k=3)
+    assert passages[0].span.text in read and not any(t.startswith(passages[0].span.title) for t in read)
+
+
 def test_without_reranking_the_fused_order_stands(retriever, settings):
     from assistant.wiring import Parts
 
