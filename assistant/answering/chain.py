@@ -284,12 +284,14 @@ class AnswerChain:
         cited = {c.span.doc_id for c in result.citations}
         said = [line for line in result.answer.splitlines() if line.strip()]
         quotable = self.generators["extractive"].quotes(evidence, units, kind)
-        # A quote is already said when one line says most of it: words scattered over the
-        # model's lines ("live", "same day", "vaccines") don't say "LAIV can also be given
-        # with…", and a line citing a table row may give one of its two recommendations.
+        # A quote is already said when one line says most of it, its numbers and names
+        # included: words scattered over the model's lines ("live", "same day", "vaccines")
+        # don't say "LAIV can also be given with…", a line citing a table row may give one
+        # of its two recommendations, and "planning at the level of its sustainability and
+        # transformation partnerships" doesn't say there are five.
         left = [
             (span, holder) for holder, span in quotable
-            if all(coverage(span.text, line) < self.min_support for line in said)
+            if all(support(span.text, line) < self.min_support for line in said)
             and support(f"• {span.text}", vouched_text(holder)) >= self.min_support
         ]
         left.sort(key=lambda pair: pair[1].span.doc_id in cited)  # stable: best first within

@@ -317,6 +317,25 @@ def test_a_model_list_citing_one_column_is_topped_up_with_quotes_from_the_other(
     assert answer.verification["passed"], answer.verification
 
 
+def test_a_model_line_that_drops_a_quotes_figure_does_not_hide_the_quote(chain):
+    # The model restates a quoted point without its number: the reader still gets the number.
+    question = "What do the two columns say about London's sustainability and transformation " \
+               "partnerships?"
+    quoted = chain.answer(question, generator="extractive")
+    marked = re.compile(r"\s*\[(\d+)\][.;]?$")
+    figure = re.compile(r"\s(?:five|\d+(?:-\d+)?)\b")
+    line = next(line for line in quoted.answer.splitlines()[1:]
+                if figure.search(marked.sub("", line)))
+    quote, marker = marked.sub("", line).removeprefix("• "), marked.search(line).group(1)
+    said = figure.sub("", quote)
+    answer = _chain_with_model(chain, f"- {said.rstrip('.')} [{marker}].").answer(question)
+    assert answer.generator == "llm"
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith(f"- {said.rstrip('.')}")
+    assert any(marked.sub("", shown).removeprefix("• ") == quote for shown in lines[1:]), \
+        answer.answer
+
+
 def test_a_model_list_that_names_one_item_is_topped_up_with_the_rest_of_the_list(chain):
     question = "Which bodies crowd London's health and care landscape?"
     quoted = chain.answer(question, generator="extractive")
